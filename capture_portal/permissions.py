@@ -1,0 +1,61 @@
+"""Roles, and one decorator per role for the views.
+
+Roles come from groups (`office`, `station`) and from `units.UnitMembership`
+(counsellors). Anonymous users go to the login page; a signed-in user without the
+role gets 403. Objects outside a user's scope answer 404 in the selectors, exactly
+like missing ones.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+OFFICE_GROUP = "office"
+STATION_GROUP = "station"
+
+
+def _group_names(user):
+    # Cached on the user object: a page asks several times, the database once.
+    if not hasattr(user, "_capture_group_names"):
+        user._capture_group_names = frozenset(user.groups.values_list("name", flat=True))
+    return user._capture_group_names
+
+
+def is_office(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or OFFICE_GROUP in _group_names(user)
+
+
+def is_station(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return STATION_GROUP in _group_names(user) or is_office(user)
+
+
+def is_counsellor(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not hasattr(user, "_capture_is_counsellor"):
+        user._capture_is_counsellor = user.unit_memberships.exists()
+    return user._capture_is_counsellor
+
+
+def _role_required(check):
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+office_required = _role_required(is_office)
+station_required = _role_required(is_station)
+counsellor_required = _role_required(lambda u: is_counsellor(u) or is_office(u))

@@ -1,0 +1,282 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from units.models import Student, TrainingUnit
+
+
+class Campaign(models.Model):
+    """One year's image-capture campaign, with the notice's facts and free text."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        CLOSED = "closed", _("已结束")
+
+    title = models.CharField(_("标题"), max_length=200)
+    cohort = models.PositiveSmallIntegerField(_("届别"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    onsite_fee = models.DecimalField(
+        _("集中采集费用（元/人）"), max_digits=8, decimal_places=2, default=Decimal("20.00")
+    )
+    offsite_fee = models.DecimalField(
+        _("分散采集费用（元/人）"), max_digits=8, decimal_places=2, default=Decimal("45.00")
+    )
+    print_spec = models.CharField(_("照片规格"), max_length=50, default="8张小二寸")
+    school_code = models.CharField(_("院校代码"), max_length=10)
+    coordinator_deadline = models.DateTimeField(_("负责人报送截止时间"))
+    issuer = models.CharField(_("发文单位"), max_length=100, blank=True)
+    issued_on = models.DateField(_("发文日期"), null=True, blank=True)
+    contact_office = models.CharField(_("联系地点"), max_length=100, blank=True)
+    contact_phones = models.JSONField(_("联系电话"), default=list, blank=True)
+    intro = models.TextField(_("通知导语"), blank=True)
+    participants = models.TextField(_("参加人员"), blank=True)
+    dress_intro = models.TextField(_("仪容仪表说明"), blank=True)
+    # [{"title": "眼镜", "text": "常戴眼镜者应佩戴眼镜，…"}, …] in the notice's order.
+    dress_rules = models.JSONField(_("仪容仪表要求"), default=list, blank=True)
+    offsite_centres_url = models.URLField(_("各地新华社采集点查询地址"), blank=True)
+    offsite_studio_name = models.CharField(_("本省补拍地点名称"), max_length=100, blank=True)
+    offsite_studio_address = models.CharField(_("本省补拍地址"), max_length=200, blank=True)
+    offsite_studio_phone = models.CharField(_("本省补拍电话"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-cohort", "-id"]
+        verbose_name = _("采集活动")
+        verbose_name_plural = _("采集活动")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(onsite_fee__gte=0) & Q(offsite_fee__gte=0),
+                name="campaign_fees_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class CaptureSession(models.Model):
+    """The centralised session: one afternoon, one place, photographers at their cameras."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("采集活动")
+    )
+    date = models.DateField(_("日期"))
+    start = models.TimeField(_("开始时间"))
+    end = models.TimeField(_("结束时间"))
+    place = models.CharField(_("地点"), max_length=200)
+    entry_door = models.CharField(_("入口"), max_length=50, default="南门")
+    exit_door = models.CharField(_("出口"), max_length=50, default="北门")
+    cameras = models.PositiveSmallIntegerField(_("机位数"), default=2)
+    per_camera_per_minute = models.DecimalField(
+        _("每机位每分钟人数"), max_digits=5, decimal_places=2, default=Decimal("2.00")
+    )
+    schedule_published = models.BooleanField(_("时间表已发布"), default=False)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+        verbose_name = _("集中采集场次")
+        verbose_name_plural = _("集中采集场次")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(per_camera_per_minute__gt=0), name="session_throughput_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.start:%H:%M}-{self.end:%H:%M} {self.place}"
+
+
+class TimeSlot(models.Model):
+    """A time window of a session (Annex 1's 预估时间)."""
+
+    session = models.ForeignKey(
+        CaptureSession, on_delete=models.CASCADE, related_name="slots", verbose_name=_("场次")
+    )
+    start = models.TimeField(_("开始时间"))
+    end = models.TimeField(_("结束时间"))
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        ordering = ["session", "order", "start"]
+        verbose_name = _("时间段")
+        verbose_name_plural = _("时间段")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="slot_end_after_start"),
+            models.UniqueConstraint(fields=["session", "order"], name="unique_slot_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class SlotUnit(models.Model):
+    """A unit placed in a window. `session` repeats the slot's so that the database
+    itself keeps a unit in exactly one window of a session."""
+
+    session = models.ForeignKey(
+        CaptureSession, on_delete=models.CASCADE, related_name="+", verbose_name=_("场次")
+    )
+    slot = models.ForeignKey(
+        TimeSlot, on_delete=models.CASCADE, related_name="slot_units", verbose_name=_("时间段")
+    )
+    unit = models.ForeignKey(
+        TrainingUnit,
+        on_delete=models.CASCADE,
+        related_name="slot_units",
+        verbose_name=_("培养单位"),
+    )
+    order = models.PositiveSmallIntegerField(_("段内顺序"), default=0)
+
+    class Meta:
+        ordering = ["slot__order", "order"]
+        verbose_name = _("时间段单位")
+        verbose_name_plural = _("时间段单位")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "unit"], name="unique_unit_per_session"),
+        ]
+
+    def __str__(self):
+        return f"{self.slot} {self.unit}"
+
+
+class Coordinator(models.Model):
+    """One of a unit's two student coordinators (负责人) for a campaign."""
+
+    class Position(models.IntegerChoices):
+        FIRST = 1, _("负责人一")
+        SECOND = 2, _("负责人二")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="coordinators", verbose_name=_("采集活动")
+    )
+    unit = models.ForeignKey(
+        TrainingUnit,
+        on_delete=models.CASCADE,
+        related_name="coordinators",
+        verbose_name=_("培养单位"),
+    )
+    position = models.PositiveSmallIntegerField(_("序号"), choices=Position.choices)
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = models.CharField(_("联系电话"), max_length=20)
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("对应学生"),
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    registered_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        ordering = ["unit__display_order", "position"]
+        verbose_name = _("负责人")
+        verbose_name_plural = _("负责人")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "position"], name="unique_coordinator_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__in=[1, 2]), name="coordinator_position_1_or_2"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.get_position_display()} {self.name}"
+
+
+class Capture(models.Model):
+    """A student's capture status in a campaign (DESIGN.md §4). Changed only by services."""
+
+    class Status(models.TextChoices):
+        EXPECTED = "expected", _("待采集")
+        ARRIVED = "arrived", _("已到场")
+        PHOTOGRAPHED = "photographed", _("已采集")
+        ABSENT = "absent", _("缺席")
+        OFFSITE = "offsite", _("分散采集")
+        SHEET_RECEIVED = "sheet_received", _("已交照片")
+        VERIFIED = "verified", _("已核实")
+        EXEMPT = "exempt", _("免采")
+
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, related_name="captures", verbose_name=_("学生")
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="captures", verbose_name=_("采集活动")
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.EXPECTED
+    )
+    # When and where the current status was reached (the scan's own time), so that a
+    # repeated scan can answer "already photographed at 14:12 at 北门-1" without a query.
+    status_at = models.DateTimeField(_("状态时间"), null=True, blank=True)
+    status_station = models.CharField(_("状态站点"), max_length=50, blank=True)
+    attention_note = models.CharField(_("提醒事项"), max_length=200, blank=True)
+    shooting_no = models.CharField(_("拍摄号"), max_length=30, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["student__student_no"]
+        verbose_name = _("采集状态")
+        verbose_name_plural = _("采集状态")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "campaign"], name="unique_capture_per_campaign"
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"], name="capture_campaign_status_idx")]
+
+    def __str__(self):
+        return f"{self.student} · {self.get_status_display()}"
+
+
+class CaptureLog(models.Model):
+    """Append-only history of every status change; an undo is a new row, never a delete."""
+
+    capture = models.ForeignKey(
+        Capture, on_delete=models.CASCADE, related_name="logs", verbose_name=_("采集状态")
+    )
+    action = models.CharField(_("操作"), max_length=20)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Capture.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Capture.Status.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    actor_label = models.CharField(_("操作方"), max_length=100, blank=True)
+    station = models.CharField(_("站点"), max_length=50, blank=True)
+    occurred_at = models.DateTimeField(_("发生时间"))
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=64, null=True, blank=True, unique=True
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("采集记录")
+        verbose_name_plural = _("采集记录")
+        indexes = [models.Index(fields=["capture", "-id"], name="capturelog_capture_idx")]
+
+    def __str__(self):
+        return f"{self.capture_id}: {self.from_status} → {self.to_status}"
