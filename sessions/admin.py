@@ -6,6 +6,8 @@ from sessions.models import (
     CaptureLog,
     CaptureSession,
     Coordinator,
+    CoordinatorChange,
+    RosterImport,
     SlotUnit,
     TimeSlot,
 )
@@ -119,3 +121,26 @@ class CaptureLogAdmin(ReadOnlyAdmin):
     search_fields = ["capture__student__student_no", "capture__student__name"]
     list_select_related = ["capture__student", "actor_user"]
     list_per_page = 50
+
+
+@admin.register(CoordinatorChange)
+class CoordinatorChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "unit", "position", "name", "phone", "changed_by"]
+    list_filter = ["campaign", "unit"]
+    search_fields = ["name", "phone", "unit__name"]
+    list_select_related = ["unit", "changed_by"]
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "uploaded_at",
+        "file_name",
+        "status",
+        "uploaded_by",
+        "committed_by",
+        "committed_at",
+    ]
+    list_filter = ["campaign", "status"]
+    search_fields = ["file_name"]
+    exclude = ["rows"]

@@ -280,3 +280,88 @@ class CaptureLog(models.Model):
 
     def __str__(self):
         return f"{self.capture_id}: {self.from_status} → {self.to_status}"
+
+
+class CoordinatorChange(models.Model):
+    """Append-only record of every coordinator registration or change (who, when, what)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")
+    )
+    unit = models.ForeignKey(
+        TrainingUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("培养单位")
+    )
+    position = models.PositiveSmallIntegerField(_("序号"), choices=Coordinator.Position.choices)
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = models.CharField(_("联系电话"), max_length=20)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    changed_at = models.DateTimeField(_("修改时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("负责人变更记录")
+        verbose_name_plural = _("负责人变更记录")
+
+    def __str__(self):
+        return f"{self.unit} {self.position} {self.name}"
+
+
+class RosterImport(models.Model):
+    """An uploaded roster file, checked and waiting for the office's confirmation.
+
+    What is kept is the checked rows, not the file: the file may hold full ID numbers,
+    which are never stored (only their last 4 characters). The rows live in the database,
+    not on one server's disk, so that the confirmation can reach any app server.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        COMMITTED = "committed", _("已导入")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="roster_imports",
+        verbose_name=_("采集活动"),
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    # [[student_no, name, unit_id, level, major, id_tail, phone], …] as checked.
+    rows = models.JSONField(_("已校验的行"), default=list)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PREVIEWED
+    )
+    summary = models.JSONField(_("摘要"), default=dict)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("名单导入")
+        verbose_name_plural = _("名单导入")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"

@@ -47,3 +47,118 @@ def public_notice():
     session = campaign.sessions.first()
     windows = schedule_windows(session) if session and session.schedule_published else []
     return Notice(campaign=campaign, session=session, windows=windows)
+
+
+def unit_headcounts(campaign):
+    """[(unit, students on the campaign's roster)] for every active unit, in display order.
+
+    Two queries."""
+    from django.db.models import Count, Q
+
+    from units.models import TrainingUnit
+
+    units = TrainingUnit.objects.filter(active=True).annotate(
+        n=Count(
+            "students__captures",
+            filter=Q(students__captures__campaign=campaign, students__withdrawn=False),
+        )
+    )
+    return [(u, u.n) for u in units]
+
+
+def schedule_load(session):
+    """The session's current windows with students, camera minutes, load and warnings.
+
+    Three queries, whatever the roster size."""
+    from sessions import scheduling
+
+    counts = dict((u.pk, n) for u, n in unit_headcounts(session.campaign))
+    windows = [
+        scheduling.WindowLoad(
+            start=w.slot.start,
+            end=w.slot.end,
+            units=[(u, counts.get(u.pk, 0)) for u in w.units],
+            slot=w.slot,
+        )
+        for w in schedule_windows(session)
+    ]
+    return scheduling.assess(session, windows)
+
+
+def unscheduled_units(session, windows):
+    from units.models import TrainingUnit
+
+    placed = {u.pk for w in windows for u, _n in w.units}
+    return [u for u in TrainingUnit.objects.filter(active=True) if u.pk not in placed]
+
+
+def office_campaign():
+    """The campaign the office works on: the newest one not closed (else the newest)."""
+    return (
+        Campaign.objects.exclude(status=Campaign.Status.CLOSED).first() or Campaign.objects.first()
+    )
+
+
+def campaign_sessions(campaign):
+    return list(CaptureSession.objects.filter(campaign=campaign))
+
+
+def status_counts(captures):
+    """{status: n} for a queryset of captures (one query), every status present."""
+    from django.db.models import Count
+
+    from sessions.models import Capture
+
+    counts = dict.fromkeys(Capture.Status.values, 0)
+    for row in captures.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def unit_roster(unit, campaign):
+    """The unit's captures (students on the roster) with status counts. Two queries."""
+    from sessions.models import Capture
+
+    captures = Capture.objects.filter(
+        campaign=campaign, student__unit=unit, student__withdrawn=False
+    )
+    rows = list(captures.select_related("student").order_by("student__student_no"))
+    counts = dict.fromkeys(Capture.Status.values, 0)
+    for c in rows:
+        counts[c.status] += 1
+    return rows, counts
+
+
+def coordinator_overview(campaign):
+    """Every active unit with its coordinators and counsellors, for the office. Three queries."""
+    from django.db.models import Prefetch
+
+    from sessions.models import Coordinator
+    from units.models import TrainingUnit, UnitMembership
+
+    units = TrainingUnit.objects.filter(active=True).prefetch_related(
+        Prefetch(
+            "coordinators",
+            queryset=Coordinator.objects.filter(campaign=campaign)
+            .select_related("registered_by")
+            .order_by("position"),
+            to_attr="campaign_coordinators",
+        ),
+        Prefetch(
+            "memberships",
+            queryset=UnitMembership.objects.select_related("user"),
+            to_attr="counsellor_memberships",
+        ),
+    )
+    return list(units)
+
+
+def unit_coordinators(unit, campaign):
+    from sessions.models import Coordinator
+
+    return {
+        c.position: c
+        for c in Coordinator.objects.filter(campaign=campaign, unit=unit).select_related(
+            "student", "registered_by"
+        )
+    }

@@ -12,3 +12,24 @@ def counsellor_unit_ids(user):
             ).values_list("unit_id", flat=True)
         )
     return user._capture_unit_ids
+
+
+def visible_units(user):
+    """Units a user may see: all active ones for the office, their own for a counsellor."""
+    from capture_portal.permissions import is_office
+    from units.models import TrainingUnit
+
+    units = TrainingUnit.objects.filter(active=True)
+    if is_office(user):
+        return units
+    return units.filter(pk__in=counsellor_unit_ids(user))
+
+
+def access_unit(user, unit_id):
+    """The unit if the user may see it; 404 otherwise, exactly like a missing one."""
+    from django.http import Http404
+
+    unit = visible_units(user).filter(pk=unit_id).first()
+    if unit is None:
+        raise Http404
+    return unit

@@ -1,6 +1,6 @@
 """Races at the doors, on PostgreSQL (SQLite serialises writers, so it proves nothing here).
 
-Without the row lock in `sessions.services._lock` the first test fails: threads read
+Without the row lock in `sessions.services.captures._lock` the first test fails: threads read
 `expected` together and each writes its own transition.
 """
 

@@ -1,0 +1,111 @@
+"""The office's and counsellors' Excel exports (rows streamed from the database)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
+from sessions.models import Capture
+from units.models import Student
+
+ABSENTEE_STATUSES = (Capture.Status.ABSENT, Capture.Status.OFFSITE, Capture.Status.SHEET_RECEIVED)
+
+
+def _local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def _capture_rows(captures):
+    levels = dict(Student.Level.choices)
+    statuses = dict(Capture.Status.choices)
+    for c in captures.iterator(chunk_size=2000):
+        s = c.student
+        yield [
+            s.unit.name,
+            s.student_no,
+            s.name,
+            str(levels.get(s.level, s.level)),
+            s.major,
+            str(statuses[c.status]),
+            _local(c.status_at),
+            c.status_station,
+            c.shooting_no,
+            c.attention_note,
+        ]
+
+
+ROSTER_HEADERS = [
+    "培养单位",
+    "学号",
+    "姓名",
+    "层次",
+    "专业",
+    "状态",
+    "状态时间",
+    "站点",
+    "拍摄号",
+    "提醒事项",
+]
+ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20]
+
+
+def _captures(campaign, unit=None, statuses=None):
+    qs = Capture.objects.filter(campaign=campaign, student__withdrawn=False)
+    if unit is not None:
+        qs = qs.filter(student__unit=unit)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs.select_related("student__unit").order_by(
+        "student__unit__display_order", "student__student_no"
+    )
+
+
+def roster_workbook(campaign, unit=None):
+    return write_workbook(
+        [
+            Sheet(
+                _("名单与采集状态"),
+                ROSTER_HEADERS,
+                _capture_rows(_captures(campaign, unit)),
+                ROSTER_WIDTHS,
+            )
+        ]
+    )
+
+
+def absentees_workbook(campaign):
+    return write_workbook(
+        [
+            Sheet(
+                _("缺席与分散采集"),
+                ROSTER_HEADERS,
+                _capture_rows(_captures(campaign, statuses=ABSENTEE_STATUSES)),
+                ROSTER_WIDTHS,
+            )
+        ]
+    )
+
+
+def coordinators_workbook(units):
+    def rows():
+        for unit in units:
+            coords = {c.position: c for c in unit.campaign_coordinators}
+            for position in (1, 2):
+                c = coords.get(position)
+                yield [
+                    unit.name,
+                    position,
+                    c.name if c else "",
+                    c.phone if c else "",
+                    (c.registered_by.get_username() if c and c.registered_by else ""),
+                    _local(c.registered_at) if c else "",
+                ]
+
+    headers = ["培养单位", "序号", "负责人姓名", "联系电话", "登记人", "登记时间"]
+    return write_workbook([Sheet(_("负责人名单"), headers, rows(), [22, 6, 12, 16, 14, 17])])
+
+
+def schedule_workbook(windows):
+    groups = [
+        (f"{w.slot.start:%H:%M}-{w.slot.end:%H:%M}", [u.name for u in w.units]) for w in windows
+    ]
+    return annex_workbook(_("校内集中采集预估时间表"), ["培养单位名称", "预估时间"], groups)

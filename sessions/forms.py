@@ -1,0 +1,94 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from units import importing
+from units.validators import normalise_phone, validate_phone
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("名单文件（.xlsx 或 .csv）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > importing.MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件超过 %(mb)d MB 的上限。") % {"mb": importing.MAX_BYTES // (1024 * 1024)}
+            )
+        return f
+
+
+class RosterConfirmForm(forms.Form):
+    withdraw_missing = forms.BooleanField(
+        label=_("将不在本文件中的学生标记为“已退出名单”"), required=False
+    )
+
+
+class ProposalForm(forms.Form):
+    window_minutes = forms.IntegerField(
+        label=_("每个时段约多少分钟"), min_value=10, max_value=240, initial=30
+    )
+
+
+class MoveUnitForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=None, label=_("培养单位"))
+    slot = forms.ModelChoiceField(queryset=None, label=_("移到时段"))
+
+    def __init__(self, *args, units, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["slot"].queryset = slots
+
+
+class SlotTimesForm(forms.Form):
+    """One start and one end field per window of the session."""
+
+    def __init__(self, *args, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = list(slots)
+        for slot in self.slots:
+            self.fields[f"start_{slot.pk}"] = forms.TimeField(
+                label=_("开始"),
+                initial=slot.start,
+                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 600}),
+            )
+            self.fields[f"end_{slot.pk}"] = forms.TimeField(
+                label=_("结束"),
+                initial=slot.end,
+                widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 600}),
+            )
+
+    def rows(self):
+        return [(slot, self[f"start_{slot.pk}"], self[f"end_{slot.pk}"]) for slot in self.slots]
+
+    def times(self):
+        return {
+            slot.pk: (self.cleaned_data[f"start_{slot.pk}"], self.cleaned_data[f"end_{slot.pk}"])
+            for slot in self.slots
+        }
+
+
+class CoordinatorForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    student_no = forms.CharField(
+        label=_("学号（选填）"),
+        max_length=32,
+        required=False,
+        help_text=_("负责人是本单位学生时填写，便于核对。"),
+    )
+
+    def clean_phone(self):
+        phone = normalise_phone(self.cleaned_data["phone"])
+        validate_phone(phone)
+        return phone
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200)

@@ -1,0 +1,31 @@
+"""Every write of the sessions app. One module per area; import from here."""
+
+from sessions.services.captures import (  # noqa: F401
+    TRANSITIONS,
+    TransitionResult,
+    capture_arrive,
+    capture_exempt,
+    capture_mark_absent,
+    capture_photograph,
+    capture_receive_sheet,
+    capture_send_offsite,
+    capture_undo,
+    capture_verify_sheet,
+)
+from sessions.services.coordinators import (  # noqa: F401, E402
+    CoordinatorEntry,
+    coordinator_edit_refusal,
+    coordinators_register,
+)
+from sessions.services.roster import (  # noqa: F401, E402
+    RosterPreview,
+    RosterResult,
+    roster_import_commit,
+    roster_import_preview,
+)
+from sessions.services.schedule import (  # noqa: F401, E402
+    schedule_apply_proposal,
+    schedule_move_unit,
+    schedule_publish,
+    schedule_set_times,
+)

@@ -1,0 +1,38 @@
+from django.urls import path
+
+from sessions.views import staff, unit
+
+staff_patterns = (
+    [
+        path("", staff.index, name="index"),
+        path("roster/import/", staff.roster_import, name="roster_import"),
+        path("roster/import/<int:pk>/", staff.roster_preview, name="roster_preview"),
+        path("roster.xlsx", staff.roster_xlsx, name="roster_xlsx"),
+        path("absentees.xlsx", staff.absentees_xlsx, name="absentees_xlsx"),
+        path("sessions/<int:session_id>/schedule/", staff.schedule, name="schedule"),
+        path(
+            "sessions/<int:session_id>/schedule/print/",
+            staff.schedule_print,
+            name="schedule_print",
+        ),
+        path("sessions/<int:session_id>/schedule.xlsx", staff.schedule_xlsx, name="schedule_xlsx"),
+        path("coordinators/", staff.coordinators, name="coordinators"),
+        path("coordinators.xlsx", staff.coordinators_xlsx, name="coordinators_xlsx"),
+    ],
+    "staff",
+)
+
+unit_patterns = (
+    [
+        path("", unit.unit_list, name="list"),
+        path("<int:unit_id>/", unit.unit_detail, name="detail"),
+        path("<int:unit_id>/coordinators/", unit.coordinators, name="coordinators"),
+        path("<int:unit_id>/roster.xlsx", unit.roster_xlsx, name="roster_xlsx"),
+        path(
+            "<int:unit_id>/captures/<int:capture_id>/<slug:action>/",
+            unit.capture_action,
+            name="capture_action",
+        ),
+    ],
+    "unit",
+)

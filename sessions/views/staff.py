@@ -1,0 +1,244 @@
+"""The graduate office's pages (/staff/…). Each view: permission → form → one service or
+selector → message → redirect."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from capture_portal.actors import Actor
+from capture_portal.exceptions import DomainError
+from capture_portal.permissions import office_required
+from capture_portal.xlsx import xlsx_response
+from sessions import exports, scheduling, selectors, services
+from sessions.forms import (
+    MoveUnitForm,
+    ProposalForm,
+    RosterConfirmForm,
+    RosterUploadForm,
+    SlotTimesForm,
+)
+from sessions.models import Capture, CaptureSession, RosterImport, TimeSlot
+from units.models import TrainingUnit
+
+
+def _campaign():
+    campaign = selectors.office_campaign()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@office_required
+@require_GET
+def index(request):
+    campaign = selectors.office_campaign()
+    context = {"campaign": campaign}
+    if campaign is not None:
+        context["sessions"] = selectors.campaign_sessions(campaign)
+        context["counts"] = selectors.status_counts(
+            Capture.objects.filter(campaign=campaign, student__withdrawn=False)
+        )
+        context["total"] = sum(context["counts"].values())
+        context["count_rows"] = [
+            (Capture.Status(status).label, status, n) for status, n in context["counts"].items()
+        ]
+    return render(request, "capture_sessions/staff/index.html", context)
+
+
+@office_required
+def roster_import(request):
+    campaign = _campaign()
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    parsed = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            preview = services.roster_import_preview(
+                actor=Actor.of(request.user),
+                campaign_id=campaign.pk,
+                file_name=upload.name,
+                data=upload.read(),
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            if preview.upload is not None:
+                return redirect("staff:roster_preview", preview.upload.pk)
+            parsed = preview.parsed
+    recent = RosterImport.objects.filter(campaign=campaign).select_related(
+        "uploaded_by", "committed_by"
+    )[:10]
+    return render(
+        request,
+        "capture_sessions/staff/roster_import.html",
+        {"campaign": campaign, "form": form, "parsed": parsed, "recent": recent},
+        status=200,
+    )
+
+
+@office_required
+def roster_preview(request, pk):
+    upload = get_object_or_404(RosterImport.objects.select_related("campaign"), pk=pk)
+    form = RosterConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.roster_import_commit(
+                actor=Actor.of(request.user),
+                import_id=upload.pk,
+                withdraw_missing=form.cleaned_data["withdraw_missing"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if result.changed:
+                messages.success(
+                    request,
+                    _("导入完成：新增 %(c)d 人，更新 %(u)d 人，退出名单 %(w)d 人。")
+                    % {"c": result.created, "u": result.updated, "w": result.withdrawn},
+                )
+            else:
+                messages.info(request, _("这份名单已经导入过，没有再次修改。"))
+        return redirect("staff:roster_preview", upload.pk)
+    return render(
+        request, "capture_sessions/staff/roster_preview.html", {"upload": upload, "form": form}
+    )
+
+
+SCHEDULE_ACTIONS = ("propose", "move", "times", "publish", "withdraw")
+
+
+@office_required
+def schedule(request, session_id):
+    session = get_object_or_404(CaptureSession.objects.select_related("campaign"), pk=session_id)
+    actor = Actor.of(request.user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    slots = TimeSlot.objects.filter(session=session)
+    units = TrainingUnit.objects.filter(active=True)
+    proposal_form = ProposalForm(
+        request.POST
+        if action == "propose"
+        else (request.GET if "window_minutes" in request.GET else None)
+    )
+    move_form = MoveUnitForm(request.POST if action == "move" else None, units=units, slots=slots)
+    times_form = SlotTimesForm(request.POST if action == "times" else None, slots=slots)
+    if action in SCHEDULE_ACTIONS:
+        try:
+            if action == "propose" and proposal_form.is_valid():
+                services.schedule_apply_proposal(
+                    actor=actor,
+                    session_id=session.pk,
+                    window_minutes=proposal_form.cleaned_data["window_minutes"],
+                )
+                messages.success(request, _("已按人数重新生成时间表。"))
+                return redirect("staff:schedule", session.pk)
+            if action == "move" and move_form.is_valid():
+                services.schedule_move_unit(
+                    actor=actor,
+                    session_id=session.pk,
+                    unit_id=move_form.cleaned_data["unit"].pk,
+                    slot_id=move_form.cleaned_data["slot"].pk,
+                )
+                messages.success(request, _("已调整培养单位的时段。"))
+                return redirect("staff:schedule", session.pk)
+            if action == "times" and times_form.is_valid():
+                services.schedule_set_times(
+                    actor=actor, session_id=session.pk, times=times_form.times()
+                )
+                messages.success(request, _("已保存各时段的时间。"))
+                return redirect("staff:schedule", session.pk)
+            if action in ("publish", "withdraw"):
+                services.schedule_publish(
+                    actor=actor, session_id=session.pk, publish=action == "publish"
+                )
+                messages.success(
+                    request, _("时间表已发布。") if action == "publish" else _("已撤回发布。")
+                )
+                return redirect("staff:schedule", session.pk)
+            messages.error(request, _("请检查下面标出的内容。"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    load = selectors.schedule_load(session)
+    proposal = None
+    if action is None and "window_minutes" in request.GET and proposal_form.is_valid():
+        proposal = scheduling.propose(
+            session,
+            selectors.unit_headcounts(session.campaign),
+            proposal_form.cleaned_data["window_minutes"],
+        )
+    context = {
+        "session": session,
+        "load": load,
+        "proposal": proposal,
+        "proposal_form": proposal_form,
+        "move_form": move_form,
+        "times_form": times_form,
+        "unscheduled": selectors.unscheduled_units(session, load.windows),
+    }
+    return render(
+        request,
+        "capture_sessions/staff/schedule.html",
+        context,
+        status=400 if action and request.method == "POST" else 200,
+    )
+
+
+@office_required
+@require_GET
+def schedule_print(request, session_id):
+    session = get_object_or_404(CaptureSession.objects.select_related("campaign"), pk=session_id)
+    return render(
+        request,
+        "capture_sessions/staff/schedule_print.html",
+        {"session": session, "windows": selectors.schedule_windows(session)},
+    )
+
+
+@office_required
+@require_GET
+def schedule_xlsx(request, session_id):
+    session = get_object_or_404(CaptureSession, pk=session_id)
+    data = exports.schedule_workbook(selectors.schedule_windows(session))
+    return xlsx_response(data, f"时间表-{session.date:%Y%m%d}.xlsx")
+
+
+@office_required
+@require_GET
+def coordinators(request):
+    campaign = _campaign()
+    units = selectors.coordinator_overview(campaign)
+    for unit in units:
+        unit.filled = len(unit.campaign_coordinators)
+    missing = sum(1 for u in units if u.filled < 2)
+    return render(
+        request,
+        "capture_sessions/staff/coordinators.html",
+        {
+            "campaign": campaign,
+            "units": units,
+            "missing": missing,
+            "deadline_passed": timezone.now() > campaign.coordinator_deadline,
+        },
+    )
+
+
+@office_required
+@require_GET
+def coordinators_xlsx(request):
+    campaign = _campaign()
+    data = exports.coordinators_workbook(selectors.coordinator_overview(campaign))
+    return xlsx_response(data, "负责人名单.xlsx")
+
+
+@office_required
+@require_GET
+def roster_xlsx(request):
+    return xlsx_response(exports.roster_workbook(_campaign()), "名单与采集状态.xlsx")
+
+
+@office_required
+@require_GET
+def absentees_xlsx(request):
+    return xlsx_response(exports.absentees_workbook(_campaign()), "缺席与分散采集.xlsx")

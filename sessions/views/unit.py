@@ -1,0 +1,163 @@
+"""Counsellors' pages (/unit/…): their own units only; the office sees every unit.
+
+A unit the user may not see answers 404, exactly like a missing one."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from capture_portal.actors import Actor
+from capture_portal.exceptions import DomainError
+from capture_portal.permissions import counsellor_required
+from capture_portal.xlsx import xlsx_response
+from sessions import exports, selectors, services
+from sessions.forms import CoordinatorForm, ReasonForm
+from sessions.models import Capture
+from units.selectors import access_unit, visible_units
+
+
+def _campaign():
+    campaign = selectors.office_campaign()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@counsellor_required
+@require_GET
+def unit_list(request):
+    units = list(visible_units(request.user))
+    if len(units) == 1:
+        return redirect("unit:detail", units[0].pk)
+    return render(request, "capture_sessions/unit/list.html", {"units": units})
+
+
+@counsellor_required
+@require_GET
+def unit_detail(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    campaign = _campaign()
+    rows, counts = selectors.unit_roster(unit, campaign)
+    return render(
+        request,
+        "capture_sessions/unit/detail.html",
+        {
+            "unit": unit,
+            "campaign": campaign,
+            "rows": rows,
+            "counts": counts,
+            "total": len(rows),
+            "coordinators": selectors.unit_coordinators(unit, campaign),
+            "reason_form": ReasonForm(),
+            "Status": Capture.Status,
+        },
+    )
+
+
+CAPTURE_ACTIONS = {
+    "offsite": services.capture_send_offsite,
+    "receive": services.capture_receive_sheet,
+    "verify": services.capture_verify_sheet,
+}
+DONE = {
+    "offsite": gettext_lazy("已登记为分散采集。"),
+    "receive": gettext_lazy("已登记收到纸质照片。"),
+    "verify": gettext_lazy("已核实照片为本人。"),
+}
+
+
+@counsellor_required
+@require_POST
+def capture_action(request, unit_id, capture_id, action):
+    unit = access_unit(request.user, unit_id)
+    if action not in CAPTURE_ACTIONS:
+        raise Http404
+    capture = get_object_or_404(Capture, pk=capture_id, student__unit=unit, campaign=_campaign())
+    note = ""
+    if action == "offsite":
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("登记分散采集须填写原因。"))
+            return redirect("unit:detail", unit.pk)
+        note = form.cleaned_data["reason"]
+    try:
+        CAPTURE_ACTIONS[action](actor=Actor.of(request.user), capture_id=capture.pk, note=note)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(DONE[action]))
+    return redirect("unit:detail", unit.pk)
+
+
+@counsellor_required
+def coordinators(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    campaign = _campaign()
+    actor = Actor.of(request.user)
+    current = selectors.unit_coordinators(unit, campaign)
+    refusal = services.coordinator_edit_refusal(actor, campaign, unit.pk)
+    data = request.POST if request.method == "POST" else None
+    forms = [
+        CoordinatorForm(
+            data,
+            prefix=f"c{position}",
+            initial=(
+                {
+                    "name": current[position].name,
+                    "phone": current[position].phone,
+                    "student_no": current[position].student.student_no
+                    if current[position].student
+                    else "",
+                }
+                if position in current
+                else None
+            ),
+        )
+        for position in (1, 2)
+    ]
+    status = 200
+    if request.method == "POST":
+        if refusal is not None:
+            messages.error(request, refusal.message)
+            status = 403
+        elif all(f.is_valid() for f in forms):
+            entries = [
+                services.CoordinatorEntry(position=p, **f.cleaned_data)
+                for p, f in zip((1, 2), forms, strict=True)
+            ]
+            try:
+                changed = services.coordinators_register(
+                    actor=actor, campaign_id=campaign.pk, unit_id=unit.pk, entries=entries
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                status = 400
+            else:
+                messages.success(request, _("负责人已保存。") if changed else _("没有修改。"))
+                return redirect("unit:coordinators", unit.pk)
+        else:
+            messages.error(request, _("请检查下面标出的内容。"))
+            status = 400
+    return render(
+        request,
+        "capture_sessions/unit/coordinators.html",
+        {
+            "unit": unit,
+            "campaign": campaign,
+            "forms": forms,
+            "current": current,
+            "refusal": refusal,
+        },
+        status=status,
+    )
+
+
+@counsellor_required
+@require_GET
+def roster_xlsx(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    data = exports.roster_workbook(_campaign(), unit=unit)
+    return xlsx_response(data, f"{unit.name}-名单与采集状态.xlsx")

@@ -1,0 +1,481 @@
+"""Reading a roster file (.xlsx or .csv) into checked rows, and planning what an import
+would change. Pure reading: nothing here writes to the database.
+
+The office's files are real-world files: a merged title row above the header, headers in
+Chinese or English with stray spaces, full-width digits, student numbers that Excel
+stored as numbers, CSV saved as GB18030 by Chinese Excel. Everything that cannot be read
+with certainty is an error with its row, column and reason, never a guess.
+"""
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from units.models import Student, TrainingUnit
+from units.validators import PHONE_RE
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 30_000
+HEADER_SEARCH_ROWS = 20
+
+# field -> accepted headers, compared after NFKC, lower-casing and removing white space.
+HEADERS = {
+    "student_no": ("学号", "studentnumber", "studentno", "student_no", "studentid"),
+    "name": ("姓名", "name", "studentname"),
+    "unit": ("培养单位", "培养单位名称", "学院", "unit", "trainingunit", "school"),
+    "level": ("层次", "培养层次", "level"),
+    "major": ("专业", "专业名称", "major"),
+    "id_number": ("证件号码", "身份证号", "身份证号码", "idnumber", "idno"),
+    "id_tail": ("证件号后四位", "身份证后四位", "idlast4", "idtail"),
+    "phone": ("手机", "手机号", "手机号码", "联系电话", "phone", "mobile"),
+}
+REQUIRED = ("student_no", "name", "unit")
+COLUMN_LABELS = {
+    "student_no": gettext_lazy("学号"),
+    "name": gettext_lazy("姓名"),
+    "unit": gettext_lazy("培养单位"),
+    "level": gettext_lazy("层次"),
+    "major": gettext_lazy("专业"),
+    "id_number": gettext_lazy("证件号码"),
+    "id_tail": gettext_lazy("证件号后四位"),
+    "phone": gettext_lazy("手机"),
+}
+LEVELS = {
+    "学术学位硕士": Student.Level.ACADEMIC_MASTER,
+    "学术硕士": Student.Level.ACADEMIC_MASTER,
+    "学硕": Student.Level.ACADEMIC_MASTER,
+    "硕士": Student.Level.ACADEMIC_MASTER,
+    "academicmaster": Student.Level.ACADEMIC_MASTER,
+    "专业学位硕士": Student.Level.PROFESSIONAL_MASTER,
+    "专业硕士": Student.Level.PROFESSIONAL_MASTER,
+    "专硕": Student.Level.PROFESSIONAL_MASTER,
+    "professionalmaster": Student.Level.PROFESSIONAL_MASTER,
+    "学术学位博士": Student.Level.ACADEMIC_DOCTOR,
+    "学术博士": Student.Level.ACADEMIC_DOCTOR,
+    "博士": Student.Level.ACADEMIC_DOCTOR,
+    "academicdoctor": Student.Level.ACADEMIC_DOCTOR,
+    "专业学位博士": Student.Level.PROFESSIONAL_DOCTOR,
+    "专业博士": Student.Level.PROFESSIONAL_DOCTOR,
+    "professionaldoctor": Student.Level.PROFESSIONAL_DOCTOR,
+}
+for _level in Student.Level:
+    LEVELS.setdefault(_level.value.replace("_", ""), _level)
+
+STUDENT_NO_RE = re.compile(r"^[0-9A-Za-z-]+$")
+SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+ID_TAIL_RE = re.compile(r"^[0-9A-Z]{4}$")
+# Excel keeps 15 significant digits: a larger number it stored may already be rounded.
+EXACT_FLOAT_LIMIT = 10**15
+
+FIELD_MAX = {
+    "student_no": Student._meta.get_field("student_no").max_length,
+    "name": Student._meta.get_field("name").max_length,
+    "major": Student._meta.get_field("major").max_length,
+}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; nothing of it is used."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(slots=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass(slots=True)
+class RosterRow:
+    row: int
+    student_no: str
+    name: str
+    unit_id: int
+    level: str | None
+    major: str | None
+    id_tail: str | None
+    phone: str | None
+
+
+ROW_FIELDS = ("student_no", "name", "unit_id", "level", "major", "id_tail", "phone")
+
+
+def row_values(row):
+    """A checked row as a JSON-ready list (the order of ROW_FIELDS)."""
+    return [getattr(row, f) for f in ROW_FIELDS]
+
+
+@dataclass
+class ParsedRoster:
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    data_rows: int = 0
+
+
+def normalise(value):
+    """Text as people meant it: full-width forms made half-width, outer spaces trimmed."""
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _header_key(value):
+    return re.sub(r"\s+", "", normalise(value)).lower()
+
+
+_ALIASES = {alias: fld for fld, aliases in HEADERS.items() for alias in aliases}
+
+
+# --- reading the file -------------------------------------------------------------
+
+
+def _xlsx_rows(data):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # read_only streams the sheet: memory stays flat on a 20,000-row file.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        yield from sheet.iter_rows(values_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, IndexError) as exc:
+        raise ImportFileError(
+            _("文件已损坏，或不是有效的 .xlsx 文件；请在 Excel 中重新保存后再上传。"), "corrupt"
+        ) from exc
+
+
+def _decode_csv(data):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("无法识别文件的文字编码；请另存为 .xlsx 后再上传。"), "encoding")
+
+
+def _csv_rows(data):
+    text = _decode_csv(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(text), dialect)
+
+
+def read_rows(data):
+    """Yield the file's rows as tuples of cell values, whatever the format.
+
+    Raises ImportFileError for an empty, over-large, unreadable or unsupported file.
+    """
+    if not data:
+        raise ImportFileError(_("文件是空的。"), "empty")
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(
+            _("文件超过 %(mb)d MB 的上限。") % {"mb": MAX_BYTES // (1024 * 1024)}, "too_large"
+        )
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            _("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再上传。"), "xls"
+        )
+    if b"\x00" in data[:8192]:
+        raise ImportFileError(
+            _("无法读取该文件：只支持 Excel（.xlsx）和 CSV 文件。"), "unsupported_format"
+        )
+    return _csv_rows(data)
+
+
+# --- checking the rows ---------------------------------------------------------------
+
+
+def _find_header(rows_iter):
+    """Return (row number, {field: column index}) of the header, skipping title rows."""
+    best = None
+    for number, row in enumerate(rows_iter, start=1):
+        found = {}
+        for index, cell in enumerate(row or ()):
+            fld = _ALIASES.get(_header_key(cell))
+            if fld and fld not in found:
+                found[fld] = index
+        if all(f in found for f in REQUIRED):
+            return number, found
+        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
+            best = (number, found)
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if best is not None:
+        missing = "、".join(str(COLUMN_LABELS[f]) for f in REQUIRED if f not in best[1])
+        raise ImportFileError(
+            _("第 %(row)d 行的表头缺少必需的列：%(columns)s。")
+            % {"row": best[0], "columns": missing},
+            "missing_column",
+        )
+    raise ImportFileError(
+        _("在前 %(n)d 行中没有找到表头（至少需要“学号”“姓名”“培养单位”三列）。")
+        % {"n": HEADER_SEARCH_ROWS},
+        "no_header",
+    )
+
+
+def _number_text(value, what):
+    """A cell that must be exact text (student or ID number), also when Excel made it a number."""
+    if isinstance(value, bool):
+        raise ValueError(_("不是有效的%(what)s。") % {"what": what})
+    if isinstance(value, int):
+        if abs(value) >= EXACT_FLOAT_LIMIT:
+            raise ValueError(
+                _("%(what)s被 Excel 存成了数字，末几位可能已丢失；请把该列设为文本后重新填写。")
+                % {"what": what}
+            )
+        return str(value)
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= EXACT_FLOAT_LIMIT:
+            raise ValueError(
+                _("%(what)s被 Excel 存成了数字，末几位可能已丢失；请把该列设为文本后重新填写。")
+                % {"what": what}
+            )
+        return str(int(value))
+    text = normalise(value)
+    if SCIENTIFIC_RE.match(text):
+        raise ValueError(
+            _("%(what)s是科学计数法（%(text)s），已丢失精度；请把该列设为文本后重新填写。")
+            % {"what": what, "text": text}
+        )
+    return text
+
+
+class _Checker:
+    def __init__(self, units):
+        self.units = {normalise(u.name): u.id for u in units}
+        self.unit_names = list(self.units)
+
+    def unit(self, value):
+        name = normalise(value)
+        if name in self.units:
+            return self.units[name]
+        close = difflib.get_close_matches(name, self.unit_names, n=1, cutoff=0.3)
+        if close:
+            raise ValueError(
+                _("未知的培养单位“%(name)s”，是否为“%(close)s”？")
+                % {"name": name, "close": close[0]}
+            )
+        raise ValueError(_("未知的培养单位“%(name)s”。") % {"name": name})
+
+
+def _check_row(number, cells, columns, checker, errors):
+    def cell(fld):
+        index = columns.get(fld)
+        if index is None or index >= len(cells):
+            return None
+        return cells[index]
+
+    values = {}
+    ok = True
+
+    def fail(fld, message):
+        nonlocal ok
+        ok = False
+        errors.append(RowError(number, str(COLUMN_LABELS[fld]), str(message)))
+
+    def text(fld, required=False):
+        value = normalise(cell(fld))
+        if required and not value:
+            fail(fld, _("不能为空。"))
+            return None
+        if fld in FIELD_MAX and len(value) > FIELD_MAX[fld]:
+            fail(fld, _("超过 %(max)d 个字符。") % {"max": FIELD_MAX[fld]})
+            return None
+        return value
+
+    raw_no = cell("student_no")
+    try:
+        student_no = _number_text(raw_no, _("学号")) if raw_no not in (None, "") else ""
+    except ValueError as exc:
+        fail("student_no", exc)
+        student_no = None
+    if student_no == "":
+        fail("student_no", _("不能为空。"))
+    elif student_no is not None:
+        if len(student_no) > FIELD_MAX["student_no"]:
+            fail("student_no", _("超过 %(max)d 个字符。") % {"max": FIELD_MAX["student_no"]})
+        elif not STUDENT_NO_RE.match(student_no):
+            fail("student_no", _("学号只能包含数字、字母和连字符。"))
+    values["student_no"] = student_no
+    values["name"] = text("name", required=True)
+
+    unit_value = normalise(cell("unit"))
+    if not unit_value:
+        fail("unit", _("不能为空。"))
+    else:
+        try:
+            values["unit_id"] = checker.unit(unit_value)
+        except ValueError as exc:
+            fail("unit", exc)
+
+    level = normalise(cell("level"))
+    values["level"] = None
+    if level:
+        values["level"] = LEVELS.get(_header_key(level))
+        if values["level"] is None:
+            fail(
+                "level",
+                _("无法识别的层次“%(level)s”（如：学术学位硕士、专业学位硕士、学术学位博士）。")
+                % {"level": level},
+            )
+
+    major = text("major")
+    values["major"] = major or None
+
+    values["id_tail"] = None
+    raw_id = cell("id_number")
+    if raw_id not in (None, ""):
+        try:
+            id_number = _number_text(raw_id, _("证件号码")).upper().replace(" ", "")
+        except ValueError as exc:
+            fail("id_number", exc)
+        else:
+            if len(id_number) < 4 or not id_number.isalnum():
+                fail("id_number", _("证件号码格式不正确。"))
+            else:
+                # Only the last 4 characters are kept; the full number is never stored.
+                values["id_tail"] = id_number[-4:]
+    raw_tail = cell("id_tail")
+    if values["id_tail"] is None and raw_tail not in (None, ""):
+        try:
+            tail = _number_text(raw_tail, _("证件号后四位")).upper()
+        except ValueError as exc:
+            fail("id_tail", exc)
+        else:
+            if isinstance(raw_tail, int | float) and len(tail) < 4:
+                tail = tail.zfill(4)  # Excel dropped the leading zeros of "0123".
+            if not ID_TAIL_RE.match(tail):
+                fail("id_tail", _("证件号后四位应为 4 个数字或字母。"))
+            else:
+                values["id_tail"] = tail
+
+    raw_phone = cell("phone")
+    values["phone"] = None
+    if raw_phone not in (None, ""):
+        try:
+            phone = _number_text(raw_phone, _("手机")).replace(" ", "")
+        except ValueError as exc:
+            fail("phone", exc)
+        else:
+            if not PHONE_RE.match(phone):
+                fail(
+                    "phone", _("“%(phone)s”不是有效的手机号或带区号的固定电话。") % {"phone": phone}
+                )
+            else:
+                values["phone"] = phone
+
+    if not ok:
+        return None
+    return RosterRow(row=number, **values)
+
+
+def parse_roster(data, *, units=None, progress=None):
+    """Read and check a roster file. Returns ParsedRoster (rows + per-row errors).
+
+    Raises ImportFileError when the file as a whole is unusable. `progress(n)` is called
+    every 1,000 data rows.
+    """
+    units = list(TrainingUnit.objects.filter(active=True)) if units is None else units
+    checker = _Checker(units)
+    rows_iter = iter(read_rows(data))
+    header_row, columns = _find_header(rows_iter)
+    result = ParsedRoster()
+    seen = {}
+    for number, cells in enumerate(rows_iter, start=header_row + 1):
+        if not cells or all(c is None or normalise(c) == "" for c in cells):
+            continue
+        result.data_rows += 1
+        if result.data_rows > MAX_ROWS:
+            raise ImportFileError(
+                _("文件超过 %(max)d 行的上限；请分批导入。") % {"max": MAX_ROWS}, "too_many_rows"
+            )
+        if progress and result.data_rows % 1000 == 0:
+            progress(result.data_rows)
+        row = _check_row(number, cells, columns, checker, result.errors)
+        if row is None:
+            continue
+        first = seen.get(row.student_no)
+        if first is not None:
+            result.errors.append(
+                RowError(
+                    number,
+                    str(COLUMN_LABELS["student_no"]),
+                    _("学号 %(no)s 与第 %(row)d 行重复。") % {"no": row.student_no, "row": first},
+                )
+            )
+            continue
+        seen[row.student_no] = number
+        result.rows.append(row)
+    if result.data_rows == 0:
+        raise ImportFileError(_("表头下面没有任何学生数据。"), "no_rows")
+    return result
+
+
+# --- planning the change ---------------------------------------------------------------
+
+UPDATABLE = ("name", "unit_id", "level", "major", "id_tail", "phone")
+
+
+@dataclass
+class ImportPlan:
+    create: list = field(default_factory=list)  # RosterRow
+    update: list = field(default_factory=list)  # (Student, {field: new value})
+    unchanged: int = 0
+    # (id, student number, name, unit name) of students of the cohort missing from the file
+    missing: list = field(default_factory=list)
+
+
+def plan_import(rows, *, cohort, chunk=2000):
+    """Compare checked rows with the database: who is new, changed, unchanged, missing."""
+    plan = ImportPlan()
+    numbers = [r.student_no for r in rows]
+    existing = {}
+    for i in range(0, len(numbers), chunk):
+        for student in Student.objects.filter(student_no__in=numbers[i : i + chunk]):
+            existing[student.student_no] = student
+    for row in rows:
+        student = existing.get(row.student_no)
+        if student is None:
+            plan.create.append(row)
+            continue
+        changes = {}
+        for fld in UPDATABLE:
+            new = getattr(row, fld)
+            # An empty optional cell keeps what is stored.
+            if new is not None and getattr(student, fld) != new:
+                changes[fld] = new
+        if student.withdrawn:
+            changes["withdrawn"] = False
+        if student.cohort != cohort:
+            changes["cohort"] = cohort
+        if changes:
+            plan.update.append((student, changes))
+        else:
+            plan.unchanged += 1
+    in_file = set(numbers)
+    # (id, student number, name, unit name) tuples: light enough for 20,000 students.
+    plan.missing = [
+        row
+        for row in Student.objects.filter(cohort=cohort, withdrawn=False)
+        .order_by("unit__display_order", "student_no")
+        .values_list("pk", "student_no", "name", "unit__name")
+        if row[1] not in in_file
+    ]
+    return plan
