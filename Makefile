@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmarks print ratios against baselines measured in the same run (not part of make test).
+bench: $(STAMP)
+	$(BIN)/python -m bench.import_roster
+
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=bench

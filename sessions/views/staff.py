@@ -51,7 +51,8 @@ def index(request):
 @office_required
 def roster_import(request):
     campaign = _campaign()
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None)
     parsed = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -82,7 +83,7 @@ def roster_import(request):
 @office_required
 def roster_preview(request, pk):
     upload = get_object_or_404(RosterImport.objects.select_related("campaign"), pk=pk)
-    form = RosterConfirmForm(request.POST or None)
+    form = RosterConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.roster_import_commit(

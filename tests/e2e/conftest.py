@@ -39,3 +39,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if str(item.path).startswith(HERE + os.sep):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _fail_fast(page):
+    # Pages here answer in milliseconds; a missing element should fail in seconds, not 30.
+    page.set_default_timeout(10_000)
