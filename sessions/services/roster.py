@@ -108,8 +108,9 @@ class RosterResult:
 
 def _apply(plan, campaign, withdraw_missing, batch=2000):
     now = timezone.now()
-    Student.objects.bulk_create(
-        [
+    # In batches: a 20,000-row import never holds all its model instances at once.
+    for i in range(0, len(plan.create), batch):
+        Student.objects.bulk_create(
             Student(
                 student_no=r.student_no,
                 name=r.name,
@@ -120,10 +121,8 @@ def _apply(plan, campaign, withdraw_missing, batch=2000):
                 id_tail=r.id_tail or "",
                 phone=r.phone or "",
             )
-            for r in plan.create
-        ],
-        batch_size=batch,
-    )
+            for r in plan.create[i : i + batch]
+        )
     changed_fields = set()
     students = []
     for student, changes in plan.update:
@@ -148,14 +147,15 @@ def _apply(plan, campaign, withdraw_missing, batch=2000):
 
 def _create_captures(numbers, campaign, batch=2000):
     have = set(Capture.objects.filter(campaign=campaign).values_list("student_id", flat=True))
-    missing = []
+    created = 0
     for i in range(0, len(numbers), batch):
         ids = Student.objects.filter(student_no__in=numbers[i : i + batch]).values_list(
             "pk", flat=True
         )
-        missing.extend(Capture(student_id=pk, campaign=campaign) for pk in ids if pk not in have)
-    Capture.objects.bulk_create(missing, batch_size=batch)
-    return len(missing)
+        new = [Capture(student_id=pk, campaign=campaign) for pk in ids if pk not in have]
+        Capture.objects.bulk_create(new)
+        created += len(new)
+    return created
 
 
 def roster_import_commit(*, actor, import_id, withdraw_missing=False):
