@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_ratelimit",
     "capture_portal",
     "units",
     "sessions.apps.CaptureSessionsConfig",
@@ -94,6 +95,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # must share rate limits. https://docs.djangoproject.com/en/5.2/topics/cache/
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://capture-portal")}
 
+# Rate limits (django-ratelimit) count in this cache. Behind a proxy, the client address
+# comes from the header the proxy sets (e.g. RATELIMIT_IP_META_KEY=HTTP_X_REAL_IP).
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+RATELIMIT_VIEW = "sessions.views.public.rate_limited"
+SILENCED_SYSTEM_CHECKS_CACHE = [
+    # Django's own Redis backend increments atomically; django-ratelimit only lists
+    # django-redis and memcached as "official".
+    "django_ratelimit.W001",
+]
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # One process (development, tests, a single small server): counts are per process.
+    # Several app servers must share Redis through CACHE_URL; the README says so.
+    SILENCED_SYSTEM_CHECKS_CACHE.append("django_ratelimit.E003")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -144,7 +161,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SILENCED_SYSTEM_CHECKS = []
+SILENCED_SYSTEM_CHECKS = list(SILENCED_SYSTEM_CHECKS_CACHE)
 if not SECURE_HSTS_PRELOAD:
     # Preloading is a one-way commitment for the whole domain; the university decides it.
     SILENCED_SYSTEM_CHECKS.append("security.W021")

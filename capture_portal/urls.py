@@ -7,6 +7,13 @@ from sessions.views import public as public_views
 
 urlpatterns = [
     path("", public_views.home, name="home"),
+    path("lookup/", public_views.lookup, name="lookup"),
+    path("s/<str:token>/", public_views.student, name="student"),
+    path("pass/<str:token>/", public_views.student_pass, name="pass"),
+    path("pass/<str:token>/qr.png", public_views.pass_qr, name="pass_qr"),
+    path("pass/<str:token>/calendar.ics", public_views.pass_calendar, name="pass_calendar"),
+    path("guide/capture-code/", public_views.guide, name="guide"),
+    path("offsite/", public_views.offsite, name="offsite"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", include(staff_patterns)),

@@ -92,3 +92,31 @@ class CoordinatorForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=200)
+
+
+class LookupForm(forms.Form):
+    student_no = forms.CharField(
+        label=_("学号"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "inputmode": "text",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+    name = forms.CharField(
+        label=_("姓名"), max_length=64, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+    def clean_student_no(self):
+        import unicodedata
+
+        return "".join(unicodedata.normalize("NFKC", self.cleaned_data["student_no"]).split())
+
+    def clean_name(self):
+        import unicodedata
+
+        return unicodedata.normalize("NFKC", self.cleaned_data["name"]).strip()

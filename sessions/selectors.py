@@ -162,3 +162,96 @@ def unit_coordinators(unit, campaign):
             "student", "registered_by"
         )
     }
+
+
+# --- students (no account) -------------------------------------------------------------
+
+
+def normalise_name(value):
+    """Names as typed on a phone: full-width forms, spaces and middle-dot variants folded."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", value or "")
+    text = "".join(text.split())
+    for dot in ("•", "・", "．", "‧", "∙"):
+        text = text.replace(dot, "·")
+    return text.casefold()
+
+
+def lookup_capture(campaign, student_no, name):
+    """The capture of the student with this number and name, or None.
+
+    One query, and the same work whether the number is unknown or the name is wrong: the
+    name is always compared in constant time, against a stand-in when nobody matched.
+    """
+    from django.utils.crypto import constant_time_compare
+
+    from sessions.models import Capture
+
+    capture = (
+        Capture.objects.select_related("student")
+        .filter(campaign=campaign, student__student_no=student_no, student__withdrawn=False)
+        .first()
+    )
+    stored = capture.student.name if capture else "\u0000no-such-student"
+    matches = constant_time_compare(normalise_name(stored), normalise_name(name))
+    return capture if capture is not None and matches else None
+
+
+@dataclass
+class StudentPage:
+    capture: object
+    session: object
+    slot: object  # the published window of the student's unit, or None
+    coordinators: list
+
+
+def student_page(student_id, campaign_id):
+    """Everything a student's page shows, or None (unknown, withdrawn, campaign not open).
+
+    Four queries, whatever the roster size."""
+    from sessions.models import Capture, Coordinator
+
+    capture = (
+        Capture.objects.select_related("student__unit", "campaign")
+        .filter(
+            student_id=student_id,
+            campaign_id=campaign_id,
+            student__withdrawn=False,
+            campaign__status=Campaign.Status.PUBLISHED,
+        )
+        .first()
+    )
+    if capture is None:
+        return None
+    session = capture.campaign.sessions.first()
+    slot = None
+    if session is not None and session.schedule_published:
+        placed = (
+            SlotUnit.objects.select_related("slot")
+            .filter(session=session, unit_id=capture.student.unit_id)
+            .first()
+        )
+        slot = placed.slot if placed else None
+    coordinators = list(
+        Coordinator.objects.filter(
+            campaign_id=campaign_id, unit_id=capture.student.unit_id
+        ).order_by("position")
+    )
+    return StudentPage(capture=capture, session=session, slot=slot, coordinators=coordinators)
+
+
+def access_student_page(token):
+    """The student page a pass token opens; 404 for a tampered, foreign or closed one."""
+    from django.http import Http404
+
+    from sessions.tokens import BadToken, read_pass_token
+
+    try:
+        student_id, campaign_id = read_pass_token(token)
+    except BadToken:
+        raise Http404 from None
+    page = student_page(student_id, campaign_id)
+    if page is None:
+        raise Http404
+    return page

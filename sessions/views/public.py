@@ -1,8 +1,159 @@
-from django.shortcuts import render
+"""Pages for everyone, students included (no account). Nothing here shows another
+student's data; a student's own pages are reached only through a signed token."""
 
-from sessions import selectors
+import hashlib
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import get_usage
+
+from sessions import passes, selectors
+from sessions.forms import LookupForm
+from sessions.tokens import pass_token
+
+# Rate limits for the anonymous lookup (django-ratelimit, counted in the shared cache):
+# every try per client address, and failed tries per student number, so that neither
+# one address nor many addresses can guess a name for a known number.
+IP_RATE = "10/m"
+NUMBER_FAILURE_RATE = "20/15m"
 
 
+@require_GET
 def home(request):
     """The campaign notice, rendered from the database."""
     return render(request, "capture_sessions/home.html", {"notice": selectors.public_notice()})
+
+
+@require_GET
+def guide(request):
+    return render(request, "capture_sessions/guide.html")
+
+
+@require_GET
+def offsite(request):
+    return render(
+        request, "capture_sessions/offsite.html", {"campaign": selectors.current_campaign()}
+    )
+
+
+def _number_key(student_no):
+    # The cache never sees the student number itself.
+    return "no:" + hashlib.sha256(student_no.encode()).hexdigest()[:32]
+
+
+def _usage(request, group, key, rate, increment):
+    return get_usage(request, group=group, key=key, rate=rate, method="POST", increment=increment)
+
+
+def rate_limited(request, exception=None, retry_after=60):
+    minutes = max(1, -(-retry_after // 60))
+    response = render(
+        request, "capture_sessions/rate_limited.html", {"minutes": minutes}, status=429
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup(request):
+    """Student number + name → the student's own page. Unknown numbers and wrong names get
+    one and the same answer."""
+    campaign = selectors.current_campaign()
+    form = LookupForm(request.POST if request.method == "POST" else None)
+    failed = False
+    if request.method == "POST":
+        ip = _usage(request, "lookup-ip", "ip", IP_RATE, increment=True)
+        if ip and ip["should_limit"]:
+            return rate_limited(request, retry_after=ip["time_left"])
+        if form.is_valid() and campaign is not None:
+            number_key = _number_key(form.cleaned_data["student_no"])
+
+            def key(group, req):
+                return number_key
+
+            locked = _usage(request, "lookup-no", key, NUMBER_FAILURE_RATE, increment=False)
+            if locked and locked["count"] >= locked["limit"]:
+                return rate_limited(request, retry_after=locked["time_left"])
+            capture = selectors.lookup_capture(
+                campaign, form.cleaned_data["student_no"], form.cleaned_data["name"]
+            )
+            if capture is not None:
+                return redirect(
+                    "student", token=pass_token(capture.student_id, capture.campaign_id)
+                )
+            _usage(request, "lookup-no", key, NUMBER_FAILURE_RATE, increment=True)
+            failed = True
+    return render(
+        request,
+        "capture_sessions/lookup.html",
+        {"form": form, "failed": failed, "campaign": campaign},
+    )
+
+
+def _page_context(request, token):
+    page = selectors.access_student_page(token)
+    return {
+        "page": page,
+        "capture": page.capture,
+        "student": page.capture.student,
+        "campaign": page.capture.campaign,
+        "session": page.session,
+        "slot": page.slot,
+        "coordinators": page.coordinators,
+        "token": token,
+    }
+
+
+@never_cache
+@require_GET
+def student(request, token):
+    return render(request, "capture_sessions/student.html", _page_context(request, token))
+
+
+@never_cache
+@require_GET
+def student_pass(request, token):
+    return render(request, "capture_sessions/pass.html", _page_context(request, token))
+
+
+@require_GET
+def pass_qr(request, token):
+    selectors.access_student_page(token)
+    response = HttpResponse(passes.qr_png(token), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@never_cache
+@require_GET
+def pass_calendar(request, token):
+    context = _page_context(request, token)
+    session = context["session"]
+    if session is None:
+        from django.http import Http404
+
+        raise Http404
+    unit = context["student"].unit.name
+    location = _("%(place)s（%(entry)s入，%(exit)s出）") % {
+        "place": session.place,
+        "entry": session.entry_door,
+        "exit": session.exit_door,
+    }
+    description = _("请提前保存学信网图像采集码；费用 %(fee)s 元交本单位负责人。详情：%(url)s") % {
+        "fee": f"{context['campaign'].onsite_fee:g}",
+        "url": request.build_absolute_uri(reverse("student", args=[token])),
+    }
+    body = passes.calendar_ics(
+        context["page"],
+        summary=_("毕业生图像采集（%(unit)s）") % {"unit": unit},
+        location=location,
+        description=description,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="capture.ics"'
+    return response
