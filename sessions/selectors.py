@@ -178,24 +178,42 @@ def normalise_name(value):
     return text.casefold()
 
 
-def lookup_capture(campaign, student_no, name):
-    """The capture of the student with this number and name, or None.
+def _lookup_sql():
+    from sessions.models import Capture
+    from units.models import Student
+
+    return (
+        "SELECT c.student_id, c.campaign_id, s.name"
+        f" FROM {Capture._meta.db_table} c"
+        f" JOIN {Student._meta.db_table} s ON s.id = c.student_id"
+        f" JOIN {Campaign._meta.db_table} k ON k.id = c.campaign_id"
+        " WHERE s.student_no = %s AND s.withdrawn = %s AND k.status = %s"
+        " ORDER BY c.campaign_id DESC LIMIT 1"
+    )
+
+
+_LOOKUP_SQL = _lookup_sql()
+
+
+def lookup_capture(student_no, name):
+    """(student id, campaign id) of the student in the published campaign, if number and
+    name match; else None. The lookup is the day's hot path: three columns, one query.
 
     One query, and the same work whether the number is unknown or the name is wrong: the
     name is always compared in constant time, against a stand-in when nobody matched.
+    (Explicit ordering by id: Capture's default ordering would join again for nothing.)
     """
+    from django.db import connection
     from django.utils.crypto import constant_time_compare
 
-    from sessions.models import Capture
-
-    capture = (
-        Capture.objects.select_related("student")
-        .filter(campaign=campaign, student__student_no=student_no, student__withdrawn=False)
-        .first()
-    )
-    stored = capture.student.name if capture else "\u0000no-such-student"
+    # Plain SQL: building this three-table query through the ORM cost more than running
+    # it, and the lookup is the day's hottest anonymous path (bench/lookup.py measures it).
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP_SQL, [student_no, False, Campaign.Status.PUBLISHED])
+        found = cursor.fetchall()
+    stored = found[0][2] if found else "\u0000no-such-student"
     matches = constant_time_compare(normalise_name(stored), normalise_name(name))
-    return capture if capture is not None and matches else None
+    return found[0][:2] if found and matches else None
 
 
 @dataclass

@@ -126,12 +126,12 @@ class Command(BaseCommand):
             username="office", defaults={"password": password, "is_staff": True}
         )
         if made:
-            office.groups.add(Group.objects.get(name=OFFICE_GROUP))
+            office.groups.add(Group.objects.get_or_create(name=OFFICE_GROUP)[0])
         station, made = User.objects.get_or_create(
             username="station", defaults={"password": password}
         )
         if made:
-            station.groups.add(Group.objects.get(name=STATION_GROUP))
+            station.groups.add(Group.objects.get_or_create(name=STATION_GROUP)[0])
         for unit in units:
             user, _ = User.objects.get_or_create(
                 username=f"counsellor{unit.code}", defaults={"password": password}
