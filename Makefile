@@ -39,6 +39,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.import_roster
 	$(BIN)/python -m bench.lookup
+	$(BIN)/python -m bench.scan
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: $(STAMP)

@@ -50,9 +50,10 @@ def gunicorn(env, workers=2, port=None):
         "--log-level",
         "warning",
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB, some 600 log
+    # lines) and then blocks every worker on its next log line.
+    log = tempfile.NamedTemporaryFile(prefix="capture-gunicorn-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         for _ in range(200):
             try:
@@ -60,7 +61,7 @@ def gunicorn(env, workers=2, port=None):
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode()) from None
+                    raise RuntimeError(Path(log.name).read_text()[-3000:]) from None
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:

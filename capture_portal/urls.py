@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from sessions.urls import staff_patterns, unit_patterns
+from sessions.urls import staff_patterns, station_patterns, unit_patterns
+from sessions.views import board as board_views
 from sessions.views import public as public_views
 
 urlpatterns = [
@@ -18,6 +19,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", include(staff_patterns)),
     path("unit/", include(unit_patterns)),
+    path("station/", include(station_patterns)),
+    path("board/", board_views.board, name="board"),
+    path("board.json", board_views.board_json, name="board_json"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@ from sessions.models import (
     CoordinatorChange,
     RosterImport,
     SlotUnit,
+    Station,
     TimeSlot,
 )
 
@@ -144,3 +145,10 @@ class RosterImportAdmin(ReadOnlyAdmin):
     list_filter = ["campaign", "status"]
     search_fields = ["file_name"]
     exclude = ["rows"]
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ["session", "order", "name", "kind", "active"]
+    list_filter = ["session__campaign", "kind", "active"]
+    search_fields = ["name"]

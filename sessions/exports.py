@@ -109,3 +109,23 @@ def schedule_workbook(windows):
         (f"{w.slot.start:%H:%M}-{w.slot.end:%H:%M}", [u.name for u in w.units]) for w in windows
     ]
     return annex_workbook(_("校内集中采集预估时间表"), ["培养单位名称", "预估时间"], groups)
+
+
+def shooting_numbers_workbook(entries):
+    flags = {"repeat": "重复", "order": "顺序颠倒", "text": "非数字"}
+
+    def rows():
+        for e in entries:
+            c = e["capture"]
+            yield [
+                e["number"],
+                c.student.student_no,
+                c.student.name,
+                c.student.unit.name,
+                _local(c.status_at),
+                c.status_station,
+                "、".join(flags[f] for f in e["flags"]),
+            ]
+
+    headers = ["拍摄号", "学号", "姓名", "培养单位", "采集时间", "站点", "提示"]
+    return write_workbook([Sheet(_("拍摄号对照"), headers, rows(), [10, 16, 10, 22, 17, 10, 14])])

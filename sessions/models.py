@@ -365,3 +365,30 @@ class RosterImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class Station(models.Model):
+    """A door station of a session: where arrivals or photographs are recorded."""
+
+    class Kind(models.TextChoices):
+        ARRIVAL = "arrival", _("到场登记（入口）")
+        PHOTOGRAPHED = "photographed", _("拍摄完成（出口）")
+
+    session = models.ForeignKey(
+        CaptureSession, on_delete=models.CASCADE, related_name="stations", verbose_name=_("场次")
+    )
+    name = models.CharField(_("站点名称"), max_length=50)
+    kind = models.CharField(_("类型"), max_length=14, choices=Kind.choices)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["session", "order", "name"]
+        verbose_name = _("采集站点")
+        verbose_name_plural = _("采集站点")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "name"], name="unique_station_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} · {self.get_kind_display()}"

@@ -273,3 +273,271 @@ def access_student_page(token):
     if page is None:
         raise Http404
     return page
+
+
+# --- the day ---------------------------------------------------------------------------------
+
+OFFSITE_FAMILY = ("offsite", "sheet_received", "verified")
+
+
+@dataclass
+class UnitProgress:
+    unit: object
+    counts: dict
+    expected_on_site: int  # everyone who should come today (not exempt, not off-site)
+
+    @property
+    def photographed(self):
+        return self.counts["photographed"]
+
+    @property
+    def percent(self):
+        if not self.expected_on_site:
+            return 100
+        return round(100 * self.photographed / self.expected_on_site)
+
+
+@dataclass
+class WindowProgress:
+    slot: object
+    units: list  # UnitProgress
+
+    @property
+    def photographed(self):
+        return sum(u.photographed for u in self.units)
+
+    @property
+    def expected_on_site(self):
+        return sum(u.expected_on_site for u in self.units)
+
+
+@dataclass
+class SessionProgress:
+    session: object
+    windows: list
+    current: object  # WindowProgress or None
+    following: object
+    photographed: int
+    expected_on_site: int
+    counts: dict
+    per_minute: float  # photographed in the last 10 minutes, per minute
+    ahead_minutes: float | None  # + ahead of the schedule, - behind; None outside the day
+    now: object
+
+
+def _window_state(windows, session, now):
+    """(current, next) window: by the clock on the day, else by progress."""
+    from django.utils import timezone
+
+    local = timezone.localtime(now)
+    if local.date() == session.date:
+        t = local.time()
+        for i, w in enumerate(windows):
+            if w.slot.start <= t < w.slot.end:
+                return w, windows[i + 1] if i + 1 < len(windows) else None
+        if windows and t < windows[0].slot.start:
+            return None, windows[0]
+        if windows and t >= windows[-1].slot.end:
+            return None, None
+    for i, w in enumerate(windows):
+        if w.photographed < w.expected_on_site:
+            return w, windows[i + 1] if i + 1 < len(windows) else None
+    return None, None
+
+
+def session_progress(session, now=None):
+    """Per-window and per-unit progress of a session: the board and the office dashboard
+    both read this. Four queries, whatever the roster size."""
+    import datetime as dt
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from sessions.models import Capture, CaptureLog
+    from sessions.scheduling import session_rate
+
+    now = now or timezone.now()
+    windows = schedule_windows(session)
+    unit_ids = [u.pk for w in windows for u in w.units]
+    per_unit = {uid: dict.fromkeys(Capture.Status.values, 0) for uid in unit_ids}
+    rows = (
+        Capture.objects.filter(
+            campaign_id=session.campaign_id, student__withdrawn=False, student__unit_id__in=unit_ids
+        )
+        .values_list("student__unit_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for unit_id, status, n in rows:
+        per_unit[unit_id][status] = n
+    progress_windows = []
+    totals = dict.fromkeys(Capture.Status.values, 0)
+    for w in windows:
+        units = []
+        for u in w.units:
+            counts = per_unit[u.pk]
+            for k, v in counts.items():
+                totals[k] += v
+            expected = (
+                sum(counts.values()) - counts["exempt"] - sum(counts[s] for s in OFFSITE_FAMILY)
+            )
+            units.append(UnitProgress(unit=u, counts=counts, expected_on_site=expected))
+        progress_windows.append(WindowProgress(slot=w.slot, units=units))
+    current, following = _window_state(progress_windows, session, now)
+    recent = CaptureLog.objects.filter(
+        capture__campaign_id=session.campaign_id,
+        action="photograph",
+        occurred_at__gte=now - dt.timedelta(minutes=10),
+        occurred_at__lte=now,
+    ).count()
+    photographed = sum(w.photographed for w in progress_windows)
+    expected = sum(w.expected_on_site for w in progress_windows)
+    ahead = None
+    local = timezone.localtime(now)
+    if local.date() == session.date and progress_windows:
+        planned = 0.0
+        for w in progress_windows:
+            start = dt.datetime.combine(session.date, w.slot.start, tzinfo=local.tzinfo)
+            end = dt.datetime.combine(session.date, w.slot.end, tzinfo=local.tzinfo)
+            share = min(max((local - start) / (end - start), 0), 1)
+            planned += w.expected_on_site * share
+        rate = float(session_rate(session)) or 1.0
+        ahead = round((photographed - planned) / rate, 1)
+    return SessionProgress(
+        session=session,
+        windows=progress_windows,
+        current=current,
+        following=following,
+        photographed=photographed,
+        expected_on_site=expected,
+        counts=totals,
+        per_minute=round(recent / 10, 1),
+        ahead_minutes=ahead,
+        now=now,
+    )
+
+
+def board_data(session, now=None):
+    """The waiting-area board as JSON-ready data: unit names and counts, no person."""
+    from django.utils import timezone
+
+    p = session_progress(session, now)
+
+    def window(w):
+        if w is None:
+            return None
+        return {
+            "start": f"{w.slot.start:%H:%M}",
+            "end": f"{w.slot.end:%H:%M}",
+            "units": [u.unit.name for u in w.units],
+        }
+
+    return {
+        "time": timezone.localtime(p.now).strftime("%H:%M"),
+        "date": f"{session.date:%Y-%m-%d}",
+        "place": session.place,
+        "current": window(p.current),
+        "next": window(p.following),
+        "units": [
+            {
+                "name": u.unit.name,
+                "done": u.photographed,
+                "total": u.expected_on_site,
+                "percent": u.percent,
+            }
+            for w in p.windows
+            for u in w.units
+        ],
+        "overall": {"done": p.photographed, "total": p.expected_on_site},
+    }
+
+
+def not_arrived(session, unit_ids=None):
+    """Students still expected, per unit, for the coordinators to phone. One query."""
+    from sessions.models import Capture
+
+    qs = Capture.objects.filter(
+        campaign_id=session.campaign_id, status="expected", student__withdrawn=False
+    ).select_related("student")
+    if unit_ids is not None:
+        qs = qs.filter(student__unit_id__in=unit_ids)
+    result = {}
+    for c in qs.order_by("student__student_no"):
+        result.setdefault(c.student.unit_id, []).append(c.student)
+    return result
+
+
+def station_recent(station, limit=10):
+    """The last scans recorded at a station (for the page without JavaScript)."""
+    from sessions.models import CaptureLog
+
+    return list(
+        CaptureLog.objects.filter(
+            station=station.name, capture__campaign_id=station.session.campaign_id
+        )
+        .select_related("capture__student__unit")
+        .order_by("-id")[:limit]
+    )
+
+
+def shooting_numbers(session):
+    """Shooting numbers in the order students were photographed, each flagged:
+    ``repeat`` (the same number twice), ``order`` (smaller than the one before),
+    ``text`` (not a number); plus the numbers missing between the first and the last."""
+    from collections import Counter
+
+    from sessions.models import Capture
+
+    rows = list(
+        Capture.objects.filter(campaign_id=session.campaign_id, status="photographed")
+        .exclude(shooting_no="")
+        .select_related("student__unit")
+        .order_by("status_at", "id")
+    )
+    seen = Counter(c.shooting_no for c in rows)
+    entries, previous, numbers = [], None, []
+    for c in rows:
+        flags = []
+        if seen[c.shooting_no] > 1:
+            flags.append("repeat")
+        value = int(c.shooting_no) if c.shooting_no.isdigit() else None
+        if value is None:
+            flags.append("text")
+        else:
+            if previous is not None and value < previous:
+                flags.append("order")
+            previous = value
+            numbers.append(value)
+        entries.append({"capture": c, "number": c.shooting_no, "flags": flags})
+    gaps = []
+    if numbers:
+        present = set(numbers)
+        gaps = [n for n in range(min(numbers), max(numbers) + 1) if n not in present]
+    return entries, gaps
+
+
+def absentee_counts(campaign):
+    """[(unit, absent, off-site family)] for every active unit. One query."""
+    from django.db.models import Count, Q
+
+    from units.models import TrainingUnit
+
+    units = TrainingUnit.objects.filter(active=True).annotate(
+        absent=Count(
+            "students__captures",
+            filter=Q(
+                students__captures__campaign=campaign,
+                students__captures__status="absent",
+                students__withdrawn=False,
+            ),
+        ),
+        offsite=Count(
+            "students__captures",
+            filter=Q(
+                students__captures__campaign=campaign,
+                students__captures__status__in=OFFSITE_FAMILY,
+                students__withdrawn=False,
+            ),
+        ),
+    )
+    return list(units)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import staff, unit
+from sessions.views import staff, station, unit
 
 staff_patterns = (
     [
@@ -18,6 +18,19 @@ staff_patterns = (
         path("sessions/<int:session_id>/schedule.xlsx", staff.schedule_xlsx, name="schedule_xlsx"),
         path("coordinators/", staff.coordinators, name="coordinators"),
         path("coordinators.xlsx", staff.coordinators_xlsx, name="coordinators_xlsx"),
+        path("sessions/<int:session_id>/live/", staff.live, name="live"),
+        path("sessions/<int:session_id>/close/", staff.close_session, name="close_session"),
+        path(
+            "sessions/<int:session_id>/shooting-numbers/",
+            staff.shooting_numbers,
+            name="shooting_numbers",
+        ),
+        path(
+            "sessions/<int:session_id>/shooting-numbers.xlsx",
+            staff.shooting_numbers_xlsx,
+            name="shooting_numbers_xlsx",
+        ),
+        path("absentees/", staff.absentees, name="absentees"),
     ],
     "staff",
 )
@@ -35,4 +48,15 @@ unit_patterns = (
         ),
     ],
     "unit",
+)
+
+station_patterns = (
+    [
+        path("", station.station_list, name="list"),
+        path("<int:station_id>/", station.station_screen, name="screen"),
+        path("<int:station_id>/scan/", station.station_scan, name="scan"),
+        path("<int:station_id>/undo/", station.station_undo, name="undo"),
+        path("<int:station_id>/shooting-no/", station.station_shooting_no, name="shooting_no"),
+    ],
+    "station",
 )

@@ -23,6 +23,15 @@ from sessions.services.roster import (  # noqa: F401, E402
     roster_import_commit,
     roster_import_preview,
 )
+from sessions.services.scans import (  # noqa: F401, E402
+    ScanAnswer,
+    absentees_send_offsite,
+    capture_set_shooting_no,
+    resolve_code,
+    scan_record,
+    scan_undo,
+    session_close,
+)
 from sessions.services.schedule import (  # noqa: F401, E402
     schedule_apply_proposal,
     schedule_move_unit,

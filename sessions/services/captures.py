@@ -71,19 +71,26 @@ def _lock(capture_id):
     try:
         return (
             Capture.objects.select_for_update(of=("self",))
-            .select_related("student", "campaign")
+            .select_related("student__unit", "campaign")
             .get(pk=capture_id)
         )
     except Capture.DoesNotExist:
         raise DomainError(_("找不到该学生的采集记录。"), "not_found") from None
 
 
-def _replay(idempotency_key):
-    log = (
-        CaptureLog.objects.select_related("capture__student", "capture__campaign")
+def replayed_log(idempotency_key):
+    """The log row a client key already produced, or None (the common case, kept cheap)."""
+    if not CaptureLog.objects.filter(idempotency_key=idempotency_key).exists():
+        return None
+    return (
+        CaptureLog.objects.select_related("capture__student__unit", "capture__campaign")
         .filter(idempotency_key=idempotency_key)
         .first()
     )
+
+
+def _replay(idempotency_key):
+    log = replayed_log(idempotency_key)
     if log is None:
         return None
     return TransitionResult(capture=log.capture, changed=True, log=log)

@@ -243,3 +243,90 @@ def roster_xlsx(request):
 @require_GET
 def absentees_xlsx(request):
     return xlsx_response(exports.absentees_workbook(_campaign()), "缺席与分散采集.xlsx")
+
+
+@office_required
+@require_GET
+def live(request, session_id):
+    session = get_object_or_404(CaptureSession.objects.select_related("campaign"), pk=session_id)
+    progress = selectors.session_progress(session)
+    missing = selectors.not_arrived(session)
+    for window in progress.windows:
+        for unit in window.units:
+            unit.not_arrived = missing.get(unit.unit.pk, [])
+    return render(
+        request, "capture_sessions/staff/live.html", {"session": session, "progress": progress}
+    )
+
+
+@office_required
+def close_session(request, session_id):
+    session = get_object_or_404(CaptureSession.objects.select_related("campaign"), pk=session_id)
+    if request.method == "POST":
+        try:
+            n = services.session_close(actor=Actor.of(request.user), session_id=session.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("staff:close_session", session.pk)
+        messages.success(request, _("场次已关闭：%(n)d 名学生记为缺席。") % {"n": n})
+        return redirect("staff:absentees")
+    progress = selectors.session_progress(session)
+    return render(
+        request,
+        "capture_sessions/staff/close.html",
+        {
+            "session": session,
+            "to_absent": progress.counts["expected"] + progress.counts["arrived"],
+            "counts": progress.counts,
+        },
+    )
+
+
+@office_required
+@require_GET
+def shooting_numbers(request, session_id):
+    session = get_object_or_404(CaptureSession, pk=session_id)
+    entries, gaps = selectors.shooting_numbers(session)
+    return render(
+        request,
+        "capture_sessions/staff/shooting_numbers.html",
+        {
+            "session": session,
+            "entries": entries,
+            "gaps": gaps,
+            "flagged": sum(1 for e in entries if e["flags"]),
+        },
+    )
+
+
+@office_required
+@require_GET
+def shooting_numbers_xlsx(request, session_id):
+    session = get_object_or_404(CaptureSession, pk=session_id)
+    entries, _gaps = selectors.shooting_numbers(session)
+    return xlsx_response(
+        exports.shooting_numbers_workbook(entries), f"拍摄号-{session.date:%Y%m%d}.xlsx"
+    )
+
+
+@office_required
+def absentees(request):
+    campaign = _campaign()
+    if request.method == "POST":
+        try:
+            unit_id = int(request.POST.get("unit_id", ""))
+            n = services.absentees_send_offsite(
+                actor=Actor.of(request.user),
+                campaign_id=campaign.pk,
+                unit_id=unit_id,
+                reason=request.POST.get("reason", ""),
+            )
+        except (ValueError, DomainError) as exc:
+            messages.error(request, getattr(exc, "message", _("请选择培养单位。")))
+        else:
+            messages.success(request, _("已将 %(n)d 名缺席学生转为分散采集。") % {"n": n})
+        return redirect("staff:absentees")
+    rows = selectors.absentee_counts(campaign)
+    return render(
+        request, "capture_sessions/staff/absentees.html", {"campaign": campaign, "rows": rows}
+    )

@@ -108,3 +108,70 @@ def test_same_idempotency_key_from_two_devices_writes_once(station_user, setup_c
     assert errors == []
     assert len(set(results)) == 1  # everyone got the first answer
     assert CaptureLog.objects.count() == 1
+
+
+def _station_setup(n):
+    from django.contrib.auth.models import Group
+
+    from sessions.models import CaptureSession, Station
+    from tests.factories import CaptureSessionFactory, UserFactory
+
+    campaign = CampaignFactory()
+    session = CaptureSessionFactory(campaign=campaign)
+    assert isinstance(session, CaptureSession)
+    station = Station.objects.create(session=session, name="北门-1", kind="photographed")
+    unit = TrainingUnitFactory()
+    captures = [
+        CaptureFactory(campaign=campaign, student=StudentFactory(unit=unit)) for _ in range(n)
+    ]
+    user = UserFactory(username="door")
+    user.groups.add(Group.objects.get_or_create(name="station")[0])
+    return station, captures, user
+
+
+def _scan_all(station, user, captures, prefix):
+    import json
+
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    url = reverse("station:scan", args=[station.pk])
+    outcomes = []
+    for c in captures:
+        response = client.post(
+            url,
+            json.dumps({"code": c.student.student_no, "key": f"{prefix}-{c.pk}"}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content[:200]
+        outcomes.append(response.json()["outcome"])
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_scanning_the_same_200_students_record_each_once():
+    station, captures, user = _station_setup(200)
+    results, errors = _run_together(
+        lambda i: _scan_all(station, user, captures if i == 0 else captures[::-1], f"dev{i}"),
+        n=2,
+    )
+    assert errors == []
+    assert results.count("green") == 200 and results.count("yellow") == 200
+    assert CaptureLog.objects.count() == 200
+    assert Capture.objects.filter(status=Capture.Status.PHOTOGRAPHED).count() == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_scanning_different_students_lose_none():
+    station, captures, user = _station_setup(400)
+    results, errors = _run_together(
+        lambda i: _scan_all(station, user, captures[i * 200 : (i + 1) * 200], f"dev{i}"), n=2
+    )
+    assert errors == []
+    assert results == ["green"] * 400
+    assert CaptureLog.objects.count() == 400
+    assert Capture.objects.filter(status=Capture.Status.PHOTOGRAPHED).count() == 400
