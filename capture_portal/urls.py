@@ -22,6 +22,7 @@ urlpatterns = [
     path("station/", include(station_patterns)),
     path("board/", board_views.board, name="board"),
     path("board.json", board_views.board_json, name="board_json"),
+    path("", include("payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from sessions.models import (
     CaptureSession,
     Coordinator,
     CoordinatorChange,
+    CoordinatorLink,
     RosterImport,
     SlotUnit,
     Station,
@@ -152,3 +153,13 @@ class StationAdmin(admin.ModelAdmin):
     list_display = ["session", "order", "name", "kind", "active"]
     list_filter = ["session__campaign", "kind", "active"]
     search_fields = ["name"]
+
+
+@admin.register(CoordinatorLink)
+class CoordinatorLinkAdmin(ReadOnlyAdmin):
+    """Links are made and rotated from the unit page; the admin only shows when."""
+
+    list_display = ["unit", "campaign", "created_by", "created_at"]
+    list_filter = ["campaign"]
+    search_fields = ["unit__name"]
+    exclude = ["nonce"]

@@ -392,3 +392,37 @@ class Station(models.Model):
 
     def __str__(self):
         return f"{self.name} · {self.get_kind_display()}"
+
+
+class CoordinatorLink(models.Model):
+    """The signed per-unit link coordinators use without an account.
+
+    The token signs (unit, campaign, nonce); rotating the nonce revokes every earlier
+    link at once. The link stops working when the campaign closes."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")
+    )
+    unit = models.ForeignKey(
+        TrainingUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("培养单位")
+    )
+    nonce = models.CharField(_("随机串"), max_length=32)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("负责人链接")
+        verbose_name_plural = _("负责人链接")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="unique_link_per_unit"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} · {self.created_at:%Y-%m-%d %H:%M}"

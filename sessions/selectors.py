@@ -541,3 +541,48 @@ def absentee_counts(campaign):
         ),
     )
     return list(units)
+
+
+class LinkRefused(Exception):
+    """A coordinator link that is genuine but no longer valid: `reason` says why."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason  # "revoked" | "expired"
+
+
+def access_coordinator_link(token):
+    """(unit, campaign) a coordinator link opens. Http404 for a forged or garbled token,
+    LinkRefused for a revoked one or one whose campaign has closed. Two queries."""
+    from django.http import Http404
+
+    from sessions.models import CoordinatorLink
+    from sessions.tokens import BadToken, read_link_token
+
+    try:
+        unit_id, campaign_id, nonce = read_link_token(token)
+    except BadToken:
+        raise Http404 from None
+    link = (
+        CoordinatorLink.objects.select_related("unit", "campaign")
+        .filter(unit_id=unit_id, campaign_id=campaign_id)
+        .first()
+    )
+    if link is None:
+        raise Http404
+    from django.utils.crypto import constant_time_compare
+
+    if not constant_time_compare(link.nonce, nonce):
+        raise LinkRefused("revoked")
+    if link.campaign.status == Campaign.Status.CLOSED:
+        raise LinkRefused("expired")
+    return link.unit, link.campaign
+
+
+def coordinator_link_token(unit, campaign):
+    """The unit's current coordinator link token, or None if none was made. One query."""
+    from sessions.models import CoordinatorLink
+    from sessions.tokens import link_token
+
+    link = CoordinatorLink.objects.filter(unit=unit, campaign=campaign).first()
+    return link_token(unit.pk, campaign.pk, link.nonce) if link else None

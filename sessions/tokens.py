@@ -33,3 +33,27 @@ def read_pass_token(token):
     ):
         raise BadToken
     return value[0], value[1]
+
+
+LINK_SALT = "capture_portal.sessions.coordinator_link.v1"
+_link_signer = signing.Signer(salt=LINK_SALT)
+
+
+def link_token(unit_id, campaign_id, nonce):
+    return _link_signer.sign_object([unit_id, campaign_id, nonce])
+
+
+def read_link_token(token):
+    """(unit_id, campaign_id, nonce) of a genuine coordinator link; BadToken otherwise."""
+    try:
+        value = _link_signer.unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError):
+        raise BadToken from None
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
+        or not isinstance(value[2], str)
+    ):
+        raise BadToken
+    return value[0], value[1], value[2]

@@ -41,6 +41,7 @@ unit_patterns = (
         path("<int:unit_id>/", unit.unit_detail, name="detail"),
         path("<int:unit_id>/coordinators/", unit.coordinators, name="coordinators"),
         path("<int:unit_id>/roster.xlsx", unit.roster_xlsx, name="roster_xlsx"),
+        path("<int:unit_id>/link/", unit.link_rotate, name="link_rotate"),
         path(
             "<int:unit_id>/captures/<int:capture_id>/<slug:action>/",
             unit.capture_action,

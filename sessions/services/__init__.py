@@ -17,6 +17,7 @@ from sessions.services.coordinators import (  # noqa: F401, E402
     coordinator_edit_refusal,
     coordinators_register,
 )
+from sessions.services.links import coordinator_link_rotate  # noqa: F401, E402
 from sessions.services.roster import (  # noqa: F401, E402
     RosterPreview,
     RosterResult,

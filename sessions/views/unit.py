@@ -53,8 +53,24 @@ def unit_detail(request, unit_id):
             "coordinators": selectors.unit_coordinators(unit, campaign),
             "reason_form": ReasonForm(),
             "Status": Capture.Status,
+            "link_token": selectors.coordinator_link_token(unit, campaign),
         },
     )
+
+
+@counsellor_required
+@require_POST
+def link_rotate(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    try:
+        services.coordinator_link_rotate(
+            actor=Actor.of(request.user), campaign_id=_campaign().pk, unit_id=unit.pk
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已生成新的负责人链接，旧链接已失效。"))
+    return redirect("unit:detail", unit.pk)
 
 
 CAPTURE_ACTIONS = {

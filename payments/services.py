@@ -1,0 +1,184 @@
+"""The fee ledger and the handovers. Every write is an append: a mistake is corrected by a
+reversal entry, never by an edit or a delete.
+
+Who may write: the office; a counsellor of the student's unit; the unit's coordinator
+link. Codes raised (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``,
+``not_paid`` (reverse or refund what was not paid), ``invalid``.
+
+A student's *balance* is the sum of their entries. Ticking "paid" twice, from one device
+or two at once, writes one entry: the student's capture row is locked for the check.
+"""
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from capture_portal.exceptions import DomainError
+from payments.models import FeeEntry, Handover, Method
+from sessions.models import Campaign, Capture
+from units.models import TrainingUnit
+from units.selectors import counsellor_unit_ids
+
+logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class FeeResult:
+    entry: FeeEntry | None
+    changed: bool
+    balance: Decimal
+
+
+def _may_act_for_unit(actor, unit_id):
+    if actor.is_office:
+        return True
+    if actor.coordinator_unit_id is not None:
+        return actor.coordinator_unit_id == unit_id
+    return actor.user is not None and unit_id in counsellor_unit_ids(actor.user)
+
+
+def _lock_capture(actor, campaign_id, student_id):
+    capture = (
+        Capture.objects.select_for_update(of=("self",))
+        .select_related("student", "campaign")
+        .filter(campaign_id=campaign_id, student_id=student_id, student__withdrawn=False)
+        .first()
+    )
+    if capture is None:
+        raise DomainError(_("找不到该学生。"), "not_found")
+    if not _may_act_for_unit(actor, capture.student.unit_id):
+        # Out of scope answers like missing: a link of unit A learns nothing of unit B.
+        raise DomainError(_("找不到该学生。"), "not_found")
+    if capture.campaign.status == Campaign.Status.CLOSED:
+        raise DomainError(_("本次采集活动已结束，不能再记账。"), "campaign_closed")
+    return capture
+
+
+def balance(campaign_id, student_id):
+    total = FeeEntry.objects.filter(campaign_id=campaign_id, student_id=student_id).aggregate(
+        s=Sum("amount")
+    )["s"]
+    return (total or Decimal(0)).quantize(CENT)
+
+
+def _entry(actor, capture, kind, amount, method, note="", key=None):
+    entry = FeeEntry.objects.create(
+        campaign_id=capture.campaign_id,
+        student_id=capture.student_id,
+        kind=kind,
+        amount=amount,
+        method=method,
+        recorded_by=actor.user,
+        recorded_by_label=actor.label,
+        note=note[:200],
+        idempotency_key=key or None,
+    )
+    logger.info("fee %s %s for capture %s by %s", kind, amount, capture.pk, actor)
+    return entry
+
+
+def _method(method):
+    if method not in Method.values:
+        raise DomainError(_("请选择付款方式。"), "invalid")
+    return method
+
+
+def fee_record(*, actor, campaign_id, student_id, method, idempotency_key=None):
+    """Tick a student as paid: one entry of the campaign's on-site fee. A student already
+    paid is not charged again (``changed=False``)."""
+    method = _method(method)
+    with transaction.atomic():
+        capture = _lock_capture(actor, campaign_id, student_id)
+        if idempotency_key:
+            first = FeeEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if first is not None:
+                return FeeResult(first, False, balance(campaign_id, student_id))
+        current = balance(campaign_id, student_id)
+        if current > 0:
+            return FeeResult(None, False, current)
+        fee = capture.campaign.onsite_fee
+        entry = _entry(actor, capture, FeeEntry.Kind.PAYMENT, fee, method, key=idempotency_key)
+        return FeeResult(entry, True, current + fee)
+
+
+def fee_reverse(*, actor, campaign_id, student_id, reason=""):
+    """Take back a wrong tick: a reversal entry of the whole balance."""
+    with transaction.atomic():
+        capture = _lock_capture(actor, campaign_id, student_id)
+        current = balance(campaign_id, student_id)
+        if current <= 0:
+            raise DomainError(_("该学生没有已缴的费用可冲正。"), "not_paid")
+        last = (
+            FeeEntry.objects.filter(
+                campaign_id=campaign_id, student_id=student_id, kind=FeeEntry.Kind.PAYMENT
+            )
+            .order_by("-id")
+            .first()
+        )
+        entry = _entry(
+            actor,
+            capture,
+            FeeEntry.Kind.REVERSAL,
+            -current,
+            last.method if last else Method.CASH,
+            reason or _("勾选有误，冲正"),
+        )
+        return FeeResult(entry, True, Decimal(0).quantize(CENT))
+
+
+def fee_refund(*, actor, campaign_id, student_id, method, reason):
+    """Give the money back (e.g. a student who paid, then went to off-site capture)."""
+    method = _method(method)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("退费须填写原因。"), "invalid")
+    with transaction.atomic():
+        capture = _lock_capture(actor, campaign_id, student_id)
+        current = balance(campaign_id, student_id)
+        if current <= 0:
+            raise DomainError(_("该学生没有可退的费用。"), "not_paid")
+        entry = _entry(actor, capture, FeeEntry.Kind.REFUND, -current, method, reason)
+        return FeeResult(entry, True, Decimal(0).quantize(CENT))
+
+
+def handover_record(
+    *, actor, campaign_id, unit_id, amount, method, received_by, received_at, reference=""
+):
+    """Record money a unit handed to the Xinhua staff. Office or the unit's counsellor."""
+    if actor.coordinator_unit_id is not None or not _may_act_for_unit(actor, unit_id):
+        raise DomainError(_("您无权为该单位登记交接。"), "forbidden")
+    method = _method(method)
+    try:
+        amount = Decimal(str(amount)).quantize(CENT)
+    except (ArithmeticError, ValueError):
+        raise DomainError(_("请输入金额。"), "invalid") from None
+    if amount <= 0:
+        raise DomainError(_("金额必须大于 0。"), "invalid")
+    received_by = (received_by or "").strip()
+    if not received_by:
+        raise DomainError(_("请填写新华社接收人姓名。"), "invalid")
+    with transaction.atomic():
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        unit = TrainingUnit.objects.filter(pk=unit_id).first()
+        if campaign is None or unit is None:
+            raise DomainError(_("找不到该采集活动或培养单位。"), "not_found")
+        if campaign.status == Campaign.Status.CLOSED:
+            raise DomainError(_("本次采集活动已结束，不能再记账。"), "campaign_closed")
+        handover = Handover.objects.create(
+            campaign=campaign,
+            unit=unit,
+            amount=amount,
+            method=method,
+            received_by=received_by[:64],
+            received_at=received_at or timezone.now(),
+            reference=(reference or "").strip()[:64],
+            recorded_by=actor.user,
+        )
+    logger.info("handover %s for unit %s by %s", amount, unit_id, actor)
+    return handover

@@ -1,0 +1,166 @@
+"""Fee pages: the coordinator's link (/c/<token>/, no account), the unit's fee page for its
+counsellor and the office, and the office's reconciliation."""
+
+import secrets
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from capture_portal.actors import Actor
+from capture_portal.exceptions import DomainError
+from capture_portal.permissions import counsellor_required, office_required
+from capture_portal.xlsx import xlsx_response
+from payments import exports, selectors, services
+from payments.forms import HandoverForm, PayForm, RefundForm, ReverseForm
+from sessions import selectors as session_selectors
+from sessions.models import Capture
+from units.selectors import access_unit
+
+
+def _link(request, token):
+    """(unit, campaign) of a coordinator link, or the page that explains why not."""
+    try:
+        return session_selectors.access_coordinator_link(token), None
+    except session_selectors.LinkRefused as refused:
+        return None, render(
+            request, "payments/link_refused.html", {"reason": refused.reason}, status=410
+        )
+
+
+def _sheet_context(unit, campaign):
+    rows, totals = selectors.fee_sheet(unit, campaign)
+    return {
+        "unit": unit,
+        "campaign": campaign,
+        "rows": rows,
+        "totals": totals,
+        "missing": [
+            r.capture.student
+            for r in rows
+            if r.capture.status in (Capture.Status.EXPECTED, Capture.Status.ARRIVED)
+        ],
+        "pay_form": PayForm(),
+        "new_key": secrets.token_hex(12),
+    }
+
+
+@never_cache
+@require_GET
+def coordinator_page(request, token):
+    found, refused = _link(request, token)
+    if refused:
+        return refused
+    unit, campaign = found
+    context = _sheet_context(unit, campaign)
+    context.update(coordinator=True, token=token)
+    return render(request, "payments/sheet.html", context)
+
+
+def _apply(request, actor, campaign, form_class, service, done):
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请检查填写的内容。"))
+        return
+    data = dict(form.cleaned_data)
+    student_id = data.pop("student_id")
+    if "key" in data:
+        data["idempotency_key"] = data.pop("key") or None
+    try:
+        result = service(actor=actor, campaign_id=campaign.pk, student_id=student_id, **data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return
+    if result.changed:
+        messages.success(request, done)
+    else:
+        messages.info(request, _("已经记录过，没有重复记账。"))
+
+
+@require_POST
+def coordinator_pay(request, token):
+    found, refused = _link(request, token)
+    if refused:
+        return refused
+    unit, campaign = found
+    actor = Actor.coordinator_link(unit.pk)
+    _apply(request, actor, campaign, PayForm, services.fee_record, _("已记为已缴费。"))
+    return redirect("payments:coordinator", token=token)
+
+
+@require_POST
+def coordinator_reverse(request, token):
+    found, refused = _link(request, token)
+    if refused:
+        return refused
+    unit, campaign = found
+    actor = Actor.coordinator_link(unit.pk)
+    _apply(request, actor, campaign, ReverseForm, services.fee_reverse, _("已冲正。"))
+    return redirect("payments:coordinator", token=token)
+
+
+@counsellor_required
+def unit_fees(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    campaign = session_selectors.office_campaign()
+    actor = Actor.of(request.user)
+    handover_form = HandoverForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "pay":
+            _apply(request, actor, campaign, PayForm, services.fee_record, _("已记为已缴费。"))
+        elif action == "reverse":
+            _apply(request, actor, campaign, ReverseForm, services.fee_reverse, _("已冲正。"))
+        elif action == "refund":
+            _apply(request, actor, campaign, RefundForm, services.fee_refund, _("已退费。"))
+        elif action == "handover":
+            if handover_form.is_valid():
+                try:
+                    services.handover_record(
+                        actor=actor,
+                        campaign_id=campaign.pk,
+                        unit_id=unit.pk,
+                        **handover_form.cleaned_data,
+                    )
+                except DomainError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("交接已记录。"))
+                    return redirect("payments:unit_fees", unit.pk)
+            else:
+                messages.error(request, _("请检查填写的内容。"))
+                context = _sheet_context(unit, campaign)
+                context.update(
+                    handover_form=handover_form, handovers=unit.handovers.filter(campaign=campaign)
+                )
+                return render(request, "payments/sheet.html", context, status=400)
+        return redirect("payments:unit_fees", unit.pk)
+    context = _sheet_context(unit, campaign)
+    context.update(
+        handover_form=handover_form,
+        refund_form=RefundForm(),
+        handovers=unit.handovers.filter(campaign=campaign).select_related("recorded_by"),
+    )
+    return render(request, "payments/sheet.html", context)
+
+
+@office_required
+@require_GET
+def reconciliation(request):
+    campaign = session_selectors.office_campaign()
+    units, total = selectors.reconciliation(campaign)
+    return render(
+        request,
+        "payments/reconciliation.html",
+        {"campaign": campaign, "units": units, "total": total},
+    )
+
+
+@office_required
+@require_GET
+def reconciliation_xlsx(request):
+    campaign = session_selectors.office_campaign()
+    units, total = selectors.reconciliation(campaign)
+    return xlsx_response(exports.reconciliation_workbook(units, total), "费用对账.xlsx")

@@ -1,0 +1,45 @@
+"""Coordinator links: one signed link per unit and campaign, revoked by rotating it."""
+
+import logging
+import secrets
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from capture_portal.exceptions import DomainError
+from sessions.models import Campaign, CoordinatorLink
+from sessions.tokens import link_token
+from units.models import TrainingUnit
+from units.selectors import counsellor_unit_ids
+
+logger = logging.getLogger(__name__)
+
+
+def coordinator_link_rotate(*, actor, campaign_id, unit_id):
+    """Create the unit's coordinator link, or replace it (every earlier link stops working).
+
+    Office, or a counsellor of the unit. Codes: ``forbidden``, ``not_found``,
+    ``campaign_closed``. Returns the new token.
+    """
+    if not (
+        actor.is_office or (actor.user is not None and unit_id in counsellor_unit_ids(actor.user))
+    ):
+        raise DomainError(_("您无权为该单位生成链接。"), "forbidden")
+    with transaction.atomic():
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        unit = TrainingUnit.objects.filter(pk=unit_id).first()
+        if campaign is None or unit is None:
+            raise DomainError(_("找不到该采集活动或培养单位。"), "not_found")
+        if campaign.status == Campaign.Status.CLOSED:
+            raise DomainError(_("本次采集活动已结束。"), "campaign_closed")
+        link, _created = CoordinatorLink.objects.select_for_update().get_or_create(
+            campaign=campaign,
+            unit=unit,
+            defaults={"nonce": secrets.token_urlsafe(12), "created_by": actor.user},
+        )
+        if not _created:
+            link.nonce = secrets.token_urlsafe(12)
+            link.created_by = actor.user
+            link.save(update_fields=["nonce", "created_by", "created_at"])
+    logger.info("coordinator link for unit %s rotated by %s", unit_id, actor)
+    return link_token(unit.pk, campaign.pk, link.nonce)
