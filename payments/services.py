@@ -182,3 +182,52 @@ def handover_record(
         )
     logger.info("handover %s for unit %s by %s", amount, unit_id, actor)
     return handover
+
+
+def campaign_purge(*, actor, campaign_id):
+    """Remove a closed campaign's personal data, keeping every count, sum and log row.
+
+    Names, phones and ID tails of its students (those in no open campaign), coordinators'
+    names and phones, notes that may name people, and the stored import rows are emptied.
+    Statuses, timestamps, ledger amounts and the shape of the logs stay, so the figures of
+    the campaign can still be reported. It lives here, in the top app, because it spans all
+    three apps. Codes: ``forbidden``, ``not_found``, ``not_closed``.
+    """
+    from sessions.models import CaptureLog, Coordinator, CoordinatorChange, RosterImport
+    from units.models import Student
+
+    if not actor.is_office:
+        raise DomainError(_("只有研究生学院工作人员可以清除个人信息。"), "forbidden")
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:
+            raise DomainError(_("找不到该采集活动。"), "not_found")
+        if campaign.status != Campaign.Status.CLOSED:
+            raise DomainError(_("只能清除已结束的采集活动。"), "not_closed")
+        still_open = Capture.objects.exclude(campaign__status=Campaign.Status.CLOSED).values(
+            "student_id"
+        )
+        students = Student.objects.filter(captures__campaign=campaign).exclude(pk__in=still_open)
+        counts = {
+            "students": students.update(name="", phone="", id_tail="", updated_at=timezone.now()),
+            "coordinators": Coordinator.objects.filter(campaign=campaign).update(
+                name="", phone="", student=None
+            ),
+            "coordinator_changes": CoordinatorChange.objects.filter(campaign=campaign).update(
+                name="", phone=""
+            ),
+            "attention_notes": Capture.objects.filter(campaign=campaign).update(attention_note=""),
+            "log_notes": CaptureLog.objects.filter(capture__campaign=campaign).update(note=""),
+            "fee_notes": FeeEntry.objects.filter(campaign=campaign).update(note=""),
+            "handovers": Handover.objects.filter(campaign=campaign).update(
+                received_by="", reference=""
+            ),
+        }
+        for upload in RosterImport.objects.filter(campaign=campaign):
+            kept = {k: v for k, v in upload.summary.items() if not k.endswith("_sample")}
+            upload.rows = []
+            upload.summary = kept
+            upload.file_name = ""
+            upload.save(update_fields=["rows", "summary", "file_name"])
+    logger.info("campaign %s purged by %s: %s", campaign_id, actor, counts)
+    return counts

@@ -57,7 +57,6 @@ class Student(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(student_no=""), name="student_no_not_empty"),
-            models.CheckConstraint(condition=~Q(name=""), name="student_name_not_empty"),
         ]
 
     def __str__(self):

@@ -41,13 +41,15 @@ def test_offline_scans_queue_and_upload_once_with_their_times(
     for c in captures[:3]:
         _type(page, c.student.student_no)
         page.wait_for_timeout(50)
-    page.wait_for_function("document.getElementById('net').dataset.queued === '3'")
+    page.wait_for_function("() => document.getElementById('net').dataset.queued === '3'")
     assert "离线" in page.inner_text("#net") and "3" in page.inner_text("#net")
     assert not CaptureLog.objects.exists()
     page.screenshot(path=os.path.join(artifacts_dir, "station-offline.png"), full_page=True)
     page.wait_for_timeout(1500)  # the scans keep their own times, not the upload's
     context.set_offline(False)
-    page.wait_for_function("document.getElementById('net').dataset.queued === '0'", timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('net').dataset.queued === '0'", timeout=15_000
+    )
     reconnected = timezone.now()
     logs = list(CaptureLog.objects.order_by("occurred_at"))
     assert [log.capture_id for log in logs] == [c.pk for c in captures[:3]]
@@ -75,7 +77,9 @@ def test_operator_scans_passes_undoes_one_and_board_follows(
     tokens = [pass_token(c.student_id, c.campaign_id) for c in captures[:3]]
     for i, token in enumerate(tokens):
         _type(page, token)
-        page.wait_for_function(f"document.querySelector('#answer').innerText.includes('学生{i} ')")
+        page.wait_for_function(
+            f"() => document.querySelector('#answer').innerText.includes('学生{i} ')"
+        )
         assert page.locator("#answer").get_attribute("class") == "answer answer-green"
     assert "已采集 — 学生2 · 法学院" in page.inner_text("#answer")
     _type(page, tokens[0])
@@ -85,11 +89,12 @@ def test_operator_scans_passes_undoes_one_and_board_follows(
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#recent button.undo").first.click()
-    page.wait_for_function("document.querySelector('#answer').innerText.includes('已撤销')")
+    page.wait_for_function("() => document.querySelector('#answer').innerText.includes('已撤销')")
     assert Capture.objects.filter(status="photographed").count() == 2
 
     board.wait_for_function(
-        "document.querySelector(\"#progress li[data-unit='法学院']\").innerText.includes('2/4')",
+        "() => document.querySelector(\"#progress li[data-unit='法学院']\")"
+        ".innerText.includes('2/4')",
         timeout=10_000,
     )
     board.screenshot(path=os.path.join(artifacts_dir, "board.png"), full_page=True)

@@ -1,0 +1,303 @@
+"""The authorization matrix over every URL pattern of the project, CSRF on every POST,
+tokens, and security headers.
+
+The matrix is built from the URL resolver: a new view without an expectation here makes
+`test_every_url_pattern_has_an_expectation` fail.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from capture_portal.actors import Actor
+from capture_portal.permissions import OFFICE_GROUP, STATION_GROUP
+from sessions import services
+from sessions.models import Campaign, Capture, CaptureSession, RosterImport, Station
+from sessions.tokens import pass_token
+from tests.factories import MembershipFactory, StudentFactory, UserFactory
+from units.models import TrainingUnit
+
+ROLES = ["anonymous", "student", "coordinator", "counsellor", "station", "office"]
+OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED, LOGIN = 200, 302, 403, 404, 405, "login"
+
+EVERYONE = dict.fromkeys(ROLES, OK)
+NOBODY_GETS = dict.fromkeys(ROLES, NOT_ALLOWED)  # POST-only endpoints open to anyone
+OFFICE_ONLY = {
+    "anonymous": LOGIN,
+    "student": LOGIN,
+    "coordinator": LOGIN,
+    "counsellor": FORBIDDEN,
+    "station": FORBIDDEN,
+    "office": OK,
+}
+OWN_UNIT = {
+    "anonymous": LOGIN,
+    "student": LOGIN,
+    "coordinator": LOGIN,
+    "counsellor": OK,
+    "station": FORBIDDEN,
+    "office": OK,
+}
+OTHER_UNIT = {**OWN_UNIT, "counsellor": NOT_FOUND}
+UNIT_POST = {**OWN_UNIT, "counsellor": NOT_ALLOWED, "office": NOT_ALLOWED}
+STATION_PAGE = {
+    "anonymous": LOGIN,
+    "student": LOGIN,
+    "coordinator": LOGIN,
+    "counsellor": FORBIDDEN,
+    "station": OK,
+    "office": OK,
+}
+STATION_POST = {**STATION_PAGE, "station": NOT_ALLOWED, "office": NOT_ALLOWED}
+
+# (route name, kwargs with placeholders filled from the world fixture, GET outcome per role)
+CASES = [
+    ("home", {}, EVERYONE),
+    ("lookup", {}, EVERYONE),
+    ("guide", {}, EVERYONE),
+    ("offsite", {}, EVERYONE),
+    ("board", {}, EVERYONE),
+    ("board_json", {}, EVERYONE),
+    ("login", {}, EVERYONE),
+    ("logout", {}, NOBODY_GETS),
+    ("set_language", {}, dict.fromkeys(ROLES, REDIRECT)),
+    ("student", {"token": "student_token"}, EVERYONE),
+    ("pass", {"token": "student_token"}, EVERYONE),
+    ("pass_qr", {"token": "student_token"}, EVERYONE),
+    ("pass_calendar", {"token": "student_token"}, EVERYONE),
+    ("payments:coordinator", {"token": "link_token"}, EVERYONE),
+    ("payments:coordinator_pay", {"token": "link_token"}, NOBODY_GETS),
+    ("payments:coordinator_reverse", {"token": "link_token"}, NOBODY_GETS),
+    ("staff:index", {}, OFFICE_ONLY),
+    ("staff:roster_import", {}, OFFICE_ONLY),
+    ("staff:roster_preview", {"pk": "import_id"}, OFFICE_ONLY),
+    ("staff:roster_xlsx", {}, OFFICE_ONLY),
+    ("staff:absentees_xlsx", {}, OFFICE_ONLY),
+    ("staff:schedule", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:schedule_print", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:schedule_xlsx", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:coordinators", {}, OFFICE_ONLY),
+    ("staff:coordinators_xlsx", {}, OFFICE_ONLY),
+    ("staff:live", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:close_session", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:shooting_numbers", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:shooting_numbers_xlsx", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:absentees", {}, OFFICE_ONLY),
+    ("payments:reconciliation", {}, OFFICE_ONLY),
+    ("payments:reconciliation_xlsx", {}, OFFICE_ONLY),
+    ("unit:list", {}, {**OWN_UNIT, "counsellor": REDIRECT}),
+    ("unit:detail", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:detail", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("unit:coordinators", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:coordinators", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("unit:roster_xlsx", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:roster_xlsx", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("payments:unit_fees", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("payments:unit_fees", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("unit:link_rotate", {"unit_id": "unit_b"}, UNIT_POST),
+    (
+        "unit:capture_action",
+        {"unit_id": "unit_b", "capture_id": "capture_b", "action": "offsite"},
+        UNIT_POST,
+    ),
+    ("station:list", {}, STATION_PAGE),
+    ("station:screen", {"station_id": "station_id"}, STATION_PAGE),
+    ("station:scan", {"station_id": "station_id"}, STATION_POST),
+    ("station:undo", {"station_id": "station_id"}, STATION_POST),
+    ("station:shooting_no", {"station_id": "station_id"}, STATION_POST),
+    (
+        "admin:index",
+        {},
+        {
+            "anonymous": REDIRECT,
+            "student": REDIRECT,
+            "coordinator": REDIRECT,
+            "counsellor": REDIRECT,
+            "station": REDIRECT,
+            "office": OK,
+        },
+    ),
+]
+
+
+def _names(patterns, namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _names(
+                p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace
+            )
+        elif p.name:
+            yield namespace + p.name
+
+
+def test_every_url_pattern_has_an_expectation():
+    covered = {name for name, _kw, _e in CASES}
+    missing = sorted(
+        name
+        for name in set(_names(get_resolver().url_patterns))
+        if name not in covered and not name.startswith("admin:")
+    )
+    assert missing == [], f"add these views to the matrix: {missing}"
+    assert "admin:index" in covered  # the admin as a whole: staff only
+
+
+@pytest.fixture
+def world(db):
+    call_command("loaddata", "fixtures/notice.json", verbosity=0)
+    campaign = Campaign.objects.get()
+    unit_a, unit_b = TrainingUnit.objects.order_by("display_order")[:2]
+    capture_a = Capture.objects.create(student=StudentFactory(unit=unit_a), campaign=campaign)
+    capture_b = Capture.objects.create(student=StudentFactory(unit=unit_b), campaign=campaign)
+    office = UserFactory(username="sec-office", is_staff=True)
+    office.groups.add(Group.objects.get_or_create(name=OFFICE_GROUP)[0])
+    station = UserFactory(username="sec-station")
+    station.groups.add(Group.objects.get_or_create(name=STATION_GROUP)[0])
+    counsellor = MembershipFactory(user=UserFactory(username="sec-couns"), unit=unit_a).user
+    link = services.coordinator_link_rotate(
+        actor=Actor.of(office), campaign_id=campaign.pk, unit_id=unit_a.pk
+    )
+    return {
+        "users": {"office": office, "station": station, "counsellor": counsellor},
+        "unit_a": unit_a.pk,
+        "unit_b": unit_b.pk,
+        "capture_a": capture_a,
+        "capture_b": capture_b.pk,
+        "session_id": CaptureSession.objects.get().pk,
+        "station_id": Station.objects.get(name="北门-1").pk,
+        "import_id": RosterImport.objects.create(
+            campaign=campaign, file_name="x.xlsx", sha256="0" * 64
+        ).pk,
+        "student_token": pass_token(capture_a.student_id, campaign.pk),
+        "link_token": link,
+    }
+
+
+def _client(world, role, **kwargs):
+    client = Client(**kwargs)
+    if role in world["users"]:
+        client.force_login(world["users"][role])
+    return client
+
+
+def _url(name, kwargs, world):
+    return reverse(name, kwargs={k: world.get(v, v) for k, v in kwargs.items()})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "kwargs", "expected"),
+    CASES,
+    ids=[f"{c[0]}{'-' + '-'.join(map(str, c[1].values())) if c[1] else ''}" for c in CASES],
+)
+def test_authorization_matrix(world, role, name, kwargs, expected):
+    response = _client(world, role).get(_url(name, kwargs, world))
+    want = expected[role]
+    if want == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+    else:
+        assert response.status_code == want
+
+
+POSTS = [
+    ("lookup", {}, "anonymous"),
+    ("login", {}, "anonymous"),
+    ("logout", {}, "office"),
+    ("set_language", {}, "anonymous"),
+    ("payments:coordinator_pay", {"token": "link_token"}, "anonymous"),
+    ("payments:coordinator_reverse", {"token": "link_token"}, "anonymous"),
+    ("staff:roster_import", {}, "office"),
+    ("staff:roster_preview", {"pk": "import_id"}, "office"),
+    ("staff:schedule", {"session_id": "session_id"}, "office"),
+    ("staff:close_session", {"session_id": "session_id"}, "office"),
+    ("staff:absentees", {}, "office"),
+    ("unit:coordinators", {"unit_id": "unit_a"}, "counsellor"),
+    ("unit:link_rotate", {"unit_id": "unit_a"}, "counsellor"),
+    (
+        "unit:capture_action",
+        {"unit_id": "unit_b", "capture_id": "capture_b", "action": "offsite"},
+        "office",
+    ),
+    ("payments:unit_fees", {"unit_id": "unit_a"}, "counsellor"),
+    ("station:scan", {"station_id": "station_id"}, "station"),
+    ("station:undo", {"station_id": "station_id"}, "station"),
+    ("station:shooting_no", {"station_id": "station_id"}, "station"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "role"), POSTS, ids=[p[0] for p in POSTS])
+def test_every_post_is_refused_without_csrf_token(world, name, kwargs, role):
+    client = _client(world, role, enforce_csrf_checks=True)
+    response = client.post(_url(name, kwargs, world), {"code": "x", "action": "pay"})
+    assert response.status_code == 403
+
+
+def test_every_post_view_is_in_the_csrf_list():
+    """A view that accepts POST (per the matrix: every view that is not GET-only by its
+    nature) must be listed above; compare with the names of POST-capable views."""
+    post_capable = {
+        "lookup",
+        "login",
+        "logout",
+        "set_language",
+        "payments:coordinator_pay",
+        "payments:coordinator_reverse",
+        "staff:roster_import",
+        "staff:roster_preview",
+        "staff:schedule",
+        "staff:close_session",
+        "staff:absentees",
+        "unit:coordinators",
+        "unit:link_rotate",
+        "unit:capture_action",
+        "payments:unit_fees",
+        "station:scan",
+        "station:undo",
+        "station:shooting_no",
+    }
+    assert {p[0] for p in POSTS} == post_capable
+
+
+@pytest.mark.parametrize("name", ["student", "pass", "pass_qr", "pass_calendar"])
+def test_foreign_and_tampered_student_tokens_are_404(client, world, name):
+    from django.core import signing
+
+    capture_b = Capture.objects.get(pk=world["capture_b"])
+    good = world["student_token"]
+    for token in (
+        good[:-3] + ("abc" if not good.endswith("abc") else "xyz"),
+        signing.Signer(salt="another-purpose").sign_object(
+            [capture_b.student_id, capture_b.campaign_id]
+        ),
+        world["link_token"],  # a coordinator link is not a student pass
+    ):
+        assert client.get(reverse(name, args=[token])).status_code == 404
+
+
+def test_a_student_pass_does_not_open_the_coordinator_page(client, world):
+    url = reverse("payments:coordinator", args=[world["student_token"]])
+    assert client.get(url).status_code == 404
+
+
+def test_security_headers(client, world):
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_templates_have_no_inline_script_or_style():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in list(root.glob("templates/**/*.html")) + list(root.glob("*/templates/**/*.html")):
+        text = path.read_text()
+        if "<script>" in text or " style=" in text or "onclick=" in text:
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
