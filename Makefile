@@ -37,9 +37,7 @@ lint: $(STAMP)
 
 # Benchmarks print ratios against baselines measured in the same run (not part of make test).
 bench: $(STAMP)
-	$(BIN)/python -m bench.import_roster
-	$(BIN)/python -m bench.lookup
-	$(BIN)/python -m bench.scan
+	$(BIN)/python -m bench.all
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: $(STAMP)

@@ -13,10 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def setup_django(db_name="bench"):
     """Configure Django on DATABASE_URL if given (PostgreSQL), else a fresh SQLite file."""
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "capture_portal.settings")
-    os.environ["DJANGO_READ_DOT_ENV_FILE"] = "False"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ.setdefault("DEBUG", "False")
+    # Production settings plus the baseline views (bench/settings.py).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     if not os.environ.get("DATABASE_URL"):
         path = Path(tempfile.mkdtemp(prefix="capture-bench-")) / f"{db_name}.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
@@ -45,8 +43,13 @@ def peak_memory(fn, *args, **kwargs):
         tracemalloc.stop()
 
 
-def row(label, value, baseline, unit, target):
+def row(label, value, baseline, unit, target, goal=None):
+    """One line of a benchmark table. `goal`: ("min", x) wants ratio ≥ x, ("max", x) ≤ x."""
     ratio = value / baseline if baseline else float("inf")
+    met = None
+    if goal is not None:
+        kind, limit = goal
+        met = ratio >= limit if kind == "min" else ratio <= limit
     return {
         "label": label,
         "value": value,
@@ -54,14 +57,16 @@ def row(label, value, baseline, unit, target):
         "unit": unit,
         "ratio": ratio,
         "target": target,
+        "met": met,
     }
 
 
 def print_table(rows, title):
     print(f"\n{title}")
-    print(f"{'measure':44} {'value':>12} {'baseline':>12} {'ratio':>7}  target")
+    print(f"{'measure':54} {'value':>10} {'baseline':>10} {'ratio':>6}  {'target':10} met")
     for r in rows:
+        met = {True: "yes", False: "NO", None: ""}[r["met"]]
         print(
-            f"{r['label']:44} {r['value']:>12.3f} {r['baseline']:>12.3f} {r['ratio']:>7.2f}  "
-            f"{r['target']} ({r['unit']})"
+            f"{r['label']:54} {r['value']:>10.2f} {r['baseline']:>10.2f} {r['ratio']:>6.2f}  "
+            f"{r['target']:10} {met}"
         )

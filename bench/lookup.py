@@ -139,11 +139,25 @@ def table(results):
     return [
         row("bare view 'ok': req/s", ok["rps"], ok["rps"], "req/s", "(baseline)"),
         row("indexed get + template: req/s", get["rps"], get["rps"], "req/s", "(baseline)"),
-        row("lookup POST: req/s vs indexed get", lookup["rps"], get["rps"], "req/s", "≥ 0.7×"),
+        row(
+            "lookup POST: req/s vs indexed get",
+            lookup["rps"],
+            get["rps"],
+            "req/s",
+            "≥ 0.7×",
+            ("min", 0.7),
+        ),
         row("lookup POST: req/s vs bare view", lookup["rps"], ok["rps"], "req/s", "(info)"),
         row("indexed get: p50 (ms)", get["p50"], get["p50"], "ms", "(baseline)"),
         row("lookup POST: p50 (ms)", lookup["p50"], get["p50"], "ms", "(info)"),
-        row("lookup POST: p99 (ms) vs indexed get", lookup["p99"], get["p99"], "ms", "≤ 1.5×"),
+        row(
+            "lookup POST: p99 (ms) vs indexed get",
+            lookup["p99"],
+            get["p99"],
+            "ms",
+            "≤ 1.5×",
+            ("max", 1.5),
+        ),
     ]
 
 

@@ -34,7 +34,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Cookie"] = "%(cookies)s"
 wrk.headers["X-CSRFToken"] = "%(csrf)s"
 request = function()
-  local index = tid + n * %(threads)d + 1
+  local index = %(offset)d + tid + n * %(threads)d + 1
   n = n + 1
   local body = string.format('{"code": "%%s", "key": "bench-%%d"}', numbers[index], index)
   return wrk.format(nil, "/station/%(station)d/scan/", nil, body)
@@ -81,6 +81,7 @@ def main(duration=10, threads=2):
                     "csrf": cookies["csrftoken"],
                     "threads": threads,
                     "station": station.pk,
+                    "offset": 0,
                 }
             ),
             duration=duration,
@@ -97,7 +98,14 @@ def main(duration=10, threads=2):
     )
     table = [
         row("indexed get + template: req/s", get["rps"], get["rps"], "req/s", "(baseline)"),
-        row("scan POST (new student each): scans/s", scans["rps"], get["rps"], "req/s", "≥ 0.5×"),
+        row(
+            "scan POST (new student each): scans/s",
+            scans["rps"],
+            get["rps"],
+            "req/s",
+            "≥ 0.5×",
+            ("min", 0.5),
+        ),
         row("indexed get: p99 (ms)", get["p99"], get["p99"], "ms", "(baseline)"),
         row("scan POST: p99 (ms)", scans["p99"], get["p99"], "ms", "(info)"),
     ]

@@ -27,14 +27,26 @@ def closed_campaign(db, office):
     call_command("loaddata", "fixtures/notice.json", verbosity=0)
     campaign = Campaign.objects.get()
     law = TrainingUnit.objects.get(name="法学院")
-    captures = [Capture.objects.create(
-        student=StudentFactory(unit=law, name=f"隐私{i}", phone="13800000000", id_tail="123X"),
-        campaign=campaign, attention_note="学籍异动") for i in range(3)]
+    captures = [
+        Capture.objects.create(
+            student=StudentFactory(unit=law, name=f"隐私{i}", phone="13800000000", id_tail="123X"),
+            campaign=campaign,
+            attention_note="学籍异动",
+        )
+        for i in range(3)
+    ]
     services.capture_photograph(actor=office, capture_id=captures[0].pk)
-    payment_services.fee_record(actor=office, campaign_id=campaign.pk,
-                                student_id=captures[0].student_id, method="cash")
-    Coordinator.objects.create(campaign=campaign, unit=law, position=1, name="负责人甲",
-                               phone="13900000000", registered_at=timezone.now())
+    payment_services.fee_record(
+        actor=office, campaign_id=campaign.pk, student_id=captures[0].student_id, method="cash"
+    )
+    Coordinator.objects.create(
+        campaign=campaign,
+        unit=law,
+        position=1,
+        name="负责人甲",
+        phone="13900000000",
+        registered_at=timezone.now(),
+    )
     return campaign
 
 
@@ -46,8 +58,12 @@ def test_purge_refuses_an_open_campaign(closed_campaign):
 
 def test_purge_empties_personal_data_and_keeps_the_figures(closed_campaign):
     Campaign.objects.update(status=Campaign.Status.CLOSED)
-    before_counts = (Student.objects.count(), Capture.objects.count(), CaptureLog.objects.count(),
-                     FeeEntry.objects.count())
+    before_counts = (
+        Student.objects.count(),
+        Capture.objects.count(),
+        CaptureLog.objects.count(),
+        FeeEntry.objects.count(),
+    )
     before_money = payment_selectors.reconciliation(closed_campaign)[1]
     out = StringIO()
     call_command("purge_campaign", str(closed_campaign.pk), stdout=out)
@@ -57,11 +73,18 @@ def test_purge_empties_personal_data_and_keeps_the_figures(closed_campaign):
     assert not Student.objects.exclude(id_tail="").exists()
     assert Coordinator.objects.get().name == "" and Coordinator.objects.get().phone == ""
     assert not Capture.objects.exclude(attention_note="").exists()
-    assert (Student.objects.count(), Capture.objects.count(), CaptureLog.objects.count(),
-            FeeEntry.objects.count()) == before_counts
+    assert (
+        Student.objects.count(),
+        Capture.objects.count(),
+        CaptureLog.objects.count(),
+        FeeEntry.objects.count(),
+    ) == before_counts
     after_money = payment_selectors.reconciliation(closed_campaign)[1]
-    assert (after_money.collected, after_money.photographed) == (
-        before_money.collected, before_money.photographed) == (Decimal("20.00"), 1)
+    assert (
+        (after_money.collected, after_money.photographed)
+        == (before_money.collected, before_money.photographed)
+        == (Decimal("20.00"), 1)
+    )
 
 
 def test_purge_spares_students_of_an_open_campaign(closed_campaign):
@@ -86,8 +109,9 @@ def test_no_personal_data_in_urls_or_logs(client, office_user, station_user, cap
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     data = xlsx([[secrets_[0], secrets_[1], "法学院", None, None, secrets_[3], secrets_[2]]])
-    preview = client.post(reverse("staff:roster_import"),
-                          {"file": SimpleUploadedFile("r.xlsx", data)})
+    preview = client.post(
+        reverse("staff:roster_import"), {"file": SimpleUploadedFile("r.xlsx", data)}
+    )
     urls = [preview["Location"]]
     client.post(preview["Location"], {})
     client.logout()
@@ -97,12 +121,19 @@ def test_no_personal_data_in_urls_or_logs(client, office_user, station_user, cap
     client.get(found["Location"])
     client.force_login(station_user)
     station = Station.objects.get(name="北门-1")
-    client.post(reverse("station:scan", args=[station.pk]),
-                json.dumps({"code": secrets_[0], "key": "k"}), content_type="application/json")
+    client.post(
+        reverse("station:scan", args=[station.pk]),
+        json.dumps({"code": secrets_[0], "key": "k"}),
+        content_type="application/json",
+    )
     capture = Capture.objects.get(student__student_no=secrets_[0], campaign=campaign)
     assert capture.status == "photographed"
-    payment_services.fee_record(actor=Actor.of(office_user), campaign_id=campaign.pk,
-                                student_id=capture.student_id, method="cash")
+    payment_services.fee_record(
+        actor=Actor.of(office_user),
+        campaign_id=campaign.pk,
+        student_id=capture.student_id,
+        method="cash",
+    )
     text = caplog.text + " ".join(urls)
     assert caplog.records  # the flow was logged…
     for secret in secrets_ + [secrets_[3][-4:]]:

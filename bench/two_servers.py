@@ -1,0 +1,318 @@
+"""Two app servers sharing one PostgreSQL and one Redis, on loopback.
+
+    python -m bench.two_servers              correctness, then throughput of 2 vs 1
+    python -m bench.two_servers --check-only correctness only (CI runs this)
+
+Correctness: a station session opened on server A works on server B; four devices, two
+on each server, scan the same 200 students at once (each transition recorded exactly
+once); lookups run on both at once; the per-address lookup limit is shared (ten tries
+spread over both servers, the eleventh refused on either). Throughput: scans/s of one
+server against two (each a single gunicorn worker), target ≥ 1.7×.
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+
+from bench.server import bench_env, free_port, gunicorn, lua_script, need_wrk, wrk
+
+PG_URL = "postgres://capture:capture@127.0.0.1:5432/capture_two"
+
+
+def ensure_postgres():
+    """Start the local cluster if needed and create the role and database (idempotent)."""
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start"], capture_output=True
+    )
+    for _ in range(150):
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
+            break
+        time.sleep(0.2)
+    sql = (
+        "SELECT 'CREATE ROLE capture LOGIN CREATEDB PASSWORD ''capture''' WHERE NOT EXISTS "
+        "(SELECT 1 FROM pg_roles WHERE rolname='capture')\\gexec\n"
+        "SELECT 'CREATE DATABASE capture_two OWNER capture' WHERE NOT EXISTS "
+        "(SELECT 1 FROM pg_database WHERE datname='capture_two')\\gexec\n"
+    )
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-q"],
+        input=sql,
+        text=True,
+        check=True,
+    )
+    return PG_URL
+
+
+@contextmanager
+def redis_server():
+    if not shutil.which("redis-server"):
+        print("installing redis-server (Debian package)…", flush=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "redis-server"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if (
+                subprocess.run(
+                    ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                == "PONG"
+            ):
+                break
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+class Session:
+    """A cookie-holding HTTP client for one server."""
+
+    def __init__(self, base, cookies=None):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
+        )
+        self.cookies = dict(cookies or {})
+
+    def request(self, path, data=None, headers=None, json_body=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        elif data is not None:
+            body = urllib.parse.urlencode(data).encode()
+        req = urllib.request.Request(self.base + path, data=body, headers=headers)
+        try:
+            response = self.opener.open(req, timeout=30)
+            return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def csrf(base):
+    s = Session(base)
+    html = s.opener.open(base + "/lookup/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    return {c.name: c.value for c in s.jar}["csrftoken"], token
+
+
+def login(base, username, password):
+    s = Session(base)
+    html = s.opener.open(base + "/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    ).encode()
+    try:
+        s.opener.open(urllib.request.Request(base + "/login/", data=body))
+    except urllib.error.HTTPError as exc:  # the redirect after a successful log-in
+        if exc.code != 302:
+            raise
+    cookies = {c.name: c.value for c in s.jar}
+    assert "sessionid" in cookies, "log-in failed"
+    return cookies
+
+
+def check(a, b, students, station_id, password):
+    from sessions.models import Capture, CaptureLog
+
+    failures = []
+    cookies = login(a, "station", password)
+    status, _ = Session(b, cookies).request(f"/station/{station_id}/")
+    if status != 200:
+        failures.append(f"a session opened on A does not work on B ({status})")
+
+    numbers = [no for no, _name in students[:200]]
+    outcomes, errors = [], []
+
+    def device(base, order, tag):
+        s = Session(base, cookies)
+        try:
+            for no in order:
+                status, body = s.request(
+                    f"/station/{station_id}/scan/", json_body={"code": no, "key": f"{tag}-{no}"}
+                )
+                outcomes.append(json.loads(body)["outcome"] if status == 200 else status)
+        except Exception as exc:  # collected and reported
+            errors.append(repr(exc))
+
+    orders = [
+        numbers,
+        numbers[::-1],
+        random.Random(1).sample(numbers, len(numbers)),
+        random.Random(2).sample(numbers, len(numbers)),
+    ]
+    threads = [
+        threading.Thread(target=device, args=(server, order, f"dev{i}"))
+        for i, (server, order) in enumerate(zip([a, b, a, b], orders, strict=True))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    logs = CaptureLog.objects.filter(action="photograph").count()
+    photographed = Capture.objects.filter(status="photographed").count()
+    if errors or outcomes.count("green") != 200 or logs != 200 or photographed != 200:
+        failures.append(
+            f"same 200 students from 4 devices on 2 servers: green "
+            f"{outcomes.count('green')}, log rows {logs}, photographed "
+            f"{photographed}, errors {errors[:3]}"
+        )
+    print(
+        f"scans: 4 devices × 200 students over 2 servers → {outcomes.count('green')} green, "
+        f"{outcomes.count('yellow')} yellow, {logs} log rows, {photographed} photographed"
+    )
+
+    cookie, token = csrf(a)
+    found = []
+
+    def lookups(base, chunk, offset):
+        s = Session(base, {"csrftoken": cookie})
+        for i, (no, name) in enumerate(chunk):
+            status, _ = s.request(
+                "/lookup/",
+                data={"csrfmiddlewaretoken": token, "student_no": no, "name": name},
+                headers={"X-Forwarded-For": f"10.9.{offset}.{i % 250}"},
+            )
+            found.append(status)
+
+    chunk = students[200:400]
+    threads = [
+        threading.Thread(target=lookups, args=(base, chunk[i::2], i))
+        for i, base in enumerate([a, b])
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if found.count(302) != len(chunk):
+        failures.append(f"lookups on both servers: {found.count(302)}/{len(chunk)} found")
+    print(f"lookups: {found.count(302)}/{len(chunk)} students found on two servers at once")
+
+    answers = []
+    for i in range(11):
+        base = a if i % 2 == 0 else b
+        status, _ = Session(base, {"csrftoken": cookie}).request(
+            "/lookup/",
+            data={"csrfmiddlewaretoken": token, "student_no": "209999999999", "name": "无此人"},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        )
+        answers.append(status)
+    if answers != [200] * 10 + [429]:
+        failures.append(f"shared rate limit: answers {answers}")
+    print(f"rate limit across servers: tries answered {answers}")
+    return failures
+
+
+def throughput(a, b, station_id, password, data, duration=10):
+    from bench.scan import SCAN_LUA
+
+    cookies = login(a, "station", password)
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+    def script(offset):
+        return lua_script(
+            SCAN_LUA
+            % {
+                "data": data,
+                "cookies": header,
+                "csrf": cookies["csrftoken"],
+                "threads": 2,
+                "station": station_id,
+                "offset": offset,
+            }
+        )
+
+    one = wrk(a, script(2000), duration=duration)["rps"]
+    results = {}
+
+    def run(base, offset, key):
+        results[key] = wrk(base, script(offset), duration=duration, connections=8)["rps"]
+
+    threads = [
+        threading.Thread(target=run, args=(a, 8000, "a")),
+        threading.Thread(target=run, args=(b, 14000, "b")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    two = results["a"] + results["b"]
+    print(
+        f"scans/s: one server {one:.0f}, two servers {two:.0f} "
+        f"({results['a']:.0f} + {results['b']:.0f}), ratio {two / one:.2f} (target ≥ 1.7)"
+    )
+    return one, two
+
+
+def main(check_only=False):
+    os.environ["DATABASE_URL"] = ensure_postgres()
+    from bench.lookup import prepare
+
+    with redis_server() as cache_url:
+        os.environ["CACHE_URL"] = cache_url
+        data, _first = prepare(students=20_000 if not check_only else 2_000)
+        from sessions.management.commands.seed_demo import DEMO_PASSWORD
+        from sessions.models import Station
+        from units.models import Student
+
+        students = list(Student.objects.order_by("?").values_list("student_no", "name")[:400])
+        station_id = Station.objects.get(name="北门-1").pk
+        env = bench_env({"CACHE_URL": cache_url, "DATABASE_URL": os.environ["DATABASE_URL"]})
+        with gunicorn(env, workers=1) as a, gunicorn(env, workers=1) as b:
+            failures = check(a, b, students, station_id, DEMO_PASSWORD)
+            if failures:
+                print("FAILED:\n  " + "\n  ".join(failures))
+                return 1
+            print("correctness: passed")
+            if not check_only:
+                need_wrk()
+                throughput(a, b, station_id, DEMO_PASSWORD, data)
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check-only", action="store_true")
+    sys.exit(main(parser.parse_args().check_only))
