@@ -22,7 +22,7 @@ from capture_portal.exceptions import DomainError
 from payments.models import FeeEntry, Handover, Method
 from sessions.models import Campaign, Capture
 from units.models import TrainingUnit
-from units.selectors import counsellor_unit_ids
+from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -35,14 +35,6 @@ class FeeResult:
     balance: Decimal
 
 
-def _may_act_for_unit(actor, unit_id):
-    if actor.is_office:
-        return True
-    if actor.coordinator_unit_id is not None:
-        return actor.coordinator_unit_id == unit_id
-    return actor.user is not None and unit_id in counsellor_unit_ids(actor.user)
-
-
 def _lock_capture(actor, campaign_id, student_id):
     capture = (
         Capture.objects.select_for_update(of=("self",))
@@ -52,7 +44,7 @@ def _lock_capture(actor, campaign_id, student_id):
     )
     if capture is None:
         raise DomainError(_("找不到该学生。"), "not_found")
-    if not _may_act_for_unit(actor, capture.student.unit_id):
+    if not may_act_for_unit(actor, capture.student.unit_id):
         # Out of scope answers like missing: a link of unit A learns nothing of unit B.
         raise DomainError(_("找不到该学生。"), "not_found")
     if capture.campaign.status == Campaign.Status.CLOSED:
@@ -151,7 +143,7 @@ def handover_record(
     *, actor, campaign_id, unit_id, amount, method, received_by, received_at, reference=""
 ):
     """Record money a unit handed to the Xinhua staff. Office or the unit's counsellor."""
-    if actor.coordinator_unit_id is not None or not _may_act_for_unit(actor, unit_id):
+    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权为该单位登记交接。"), "forbidden")
     method = _method(method)
     try:

@@ -79,26 +79,23 @@ def _apply(request, actor, campaign, form_class, service, done):
         messages.info(request, _("已经记录过，没有重复记账。"))
 
 
-@require_POST
-def coordinator_pay(request, token):
+def _coordinator_write(request, token, form_class, service, done):
     found, refused = _link(request, token)
     if refused:
         return refused
     unit, campaign = found
-    actor = Actor.coordinator_link(unit.pk)
-    _apply(request, actor, campaign, PayForm, services.fee_record, _("已记为已缴费。"))
+    _apply(request, Actor.coordinator_link(unit.pk), campaign, form_class, service, done)
     return redirect("payments:coordinator", token=token)
+
+
+@require_POST
+def coordinator_pay(request, token):
+    return _coordinator_write(request, token, PayForm, services.fee_record, _("已记为已缴费。"))
 
 
 @require_POST
 def coordinator_reverse(request, token):
-    found, refused = _link(request, token)
-    if refused:
-        return refused
-    unit, campaign = found
-    actor = Actor.coordinator_link(unit.pk)
-    _apply(request, actor, campaign, ReverseForm, services.fee_reverse, _("已冲正。"))
-    return redirect("payments:coordinator", token=token)
+    return _coordinator_write(request, token, ReverseForm, services.fee_reverse, _("已冲正。"))
 
 
 @counsellor_required

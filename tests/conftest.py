@@ -86,6 +86,17 @@ def plain_user(db):
 
 
 @pytest.fixture
+def notice(db):
+    """The notice of shared/seed as data: 14 units, the campaign, the session, Annex 1."""
+    from django.core.management import call_command
+
+    from sessions.models import Campaign
+
+    call_command("loaddata", "fixtures/notice.json", verbosity=0)
+    return Campaign.objects.get()
+
+
+@pytest.fixture
 def campaign(db):
     return CampaignFactory()
 

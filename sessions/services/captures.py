@@ -240,3 +240,33 @@ def capture_exempt(*, actor, capture_id, reason):
     if not reason:
         raise DomainError(_("免采必须填写原因。"), "reason_required")
     return _transition(actor=actor, capture_id=capture_id, action="exempt", note=reason)
+
+
+def captures_transition_many(*, actor, captures, action, note="", now=None):
+    """Move many captures at once (closing a session, sending a unit's absentees off-site).
+
+    The caller selects the captures with ``select_for_update()`` inside its transaction and
+    has checked the actor; the target comes from TRANSITIONS[action], and every capture
+    whose status is not a source of that action is left alone. One log row per capture,
+    one UPDATE for all. Returns how many moved.
+    """
+    sources, target, _who = TRANSITIONS[action]
+    now = now or timezone.now()
+    moving = [c for c in captures if c.status in sources]
+    CaptureLog.objects.bulk_create(
+        CaptureLog(
+            capture_id=c.pk,
+            action=action,
+            from_status=c.status,
+            to_status=target,
+            actor_user=actor.user,
+            actor_label=actor.label,
+            occurred_at=now,
+            note=note[:200],
+        )
+        for c in moving
+    )
+    Capture.objects.filter(pk__in=[c.pk for c in moving]).update(
+        status=target, status_at=now, status_station="", updated_at=now
+    )
+    return len(moving)

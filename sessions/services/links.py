@@ -10,7 +10,7 @@ from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, CoordinatorLink
 from sessions.tokens import link_token
 from units.models import TrainingUnit
-from units.selectors import counsellor_unit_ids
+from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,7 @@ def coordinator_link_rotate(*, actor, campaign_id, unit_id):
     Office, or a counsellor of the unit. Codes: ``forbidden``, ``not_found``,
     ``campaign_closed``. Returns the new token.
     """
-    if not (
-        actor.is_office or (actor.user is not None and unit_id in counsellor_unit_ids(actor.user))
-    ):
+    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权为该单位生成链接。"), "forbidden")
     with transaction.atomic():
         campaign = Campaign.objects.filter(pk=campaign_id).first()

@@ -29,9 +29,11 @@ from sessions.services.captures import (
     capture_arrive,
     capture_photograph,
     capture_undo,
+    captures_transition_many,
     replayed_log,
 )
 from sessions.tokens import BadToken, read_pass_token
+from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 S = Capture.Status
@@ -353,36 +355,19 @@ def session_close(*, actor, session_id, now=None):
             )
             .only("id", "status")
         )
-        CaptureLog.objects.bulk_create(
-            CaptureLog(
-                capture_id=c.pk,
-                action="mark_absent",
-                from_status=c.status,
-                to_status=S.ABSENT,
-                actor_user=actor.user,
-                actor_label=actor.label,
-                occurred_at=now,
-                note=_("场次关闭"),
-            )
-            for c in pending
-        )
-        Capture.objects.filter(pk__in=[c.pk for c in pending]).update(
-            status=S.ABSENT, status_at=now, status_station="", updated_at=now
+        moved = captures_transition_many(
+            actor=actor, captures=pending, action="mark_absent", note=_("场次关闭"), now=now
         )
         session.closed_at = now
         session.save(update_fields=["closed_at"])
-    logger.info("session %s closed by %s: %d absent", session_id, actor, len(pending))
-    return len(pending)
+    logger.info("session %s closed by %s: %d absent", session_id, actor, moved)
+    return moved
 
 
 def absentees_send_offsite(*, actor, campaign_id, unit_id, reason):
     """Send every absent student of a unit to off-site capture at once (office, or the
     unit's counsellor). Returns how many were sent."""
-    from units.selectors import counsellor_unit_ids
-
-    if not (
-        actor.is_office or (actor.user is not None and unit_id in counsellor_unit_ids(actor.user))
-    ):
+    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权对该单位执行此操作。"), "forbidden")
     reason = (reason or "").strip() or _("集中采集缺席")
     now = timezone.now()
@@ -395,22 +380,9 @@ def absentees_send_offsite(*, actor, campaign_id, unit_id, reason):
                 status=S.ABSENT,
                 student__withdrawn=False,
             )
-            .only("id")
+            .only("id", "status")
         )
-        CaptureLog.objects.bulk_create(
-            CaptureLog(
-                capture_id=c.pk,
-                action="send_offsite",
-                from_status=S.ABSENT,
-                to_status=S.OFFSITE,
-                actor_user=actor.user,
-                actor_label=actor.label,
-                occurred_at=now,
-                note=reason[:200],
-            )
-            for c in absent
+        moved = captures_transition_many(
+            actor=actor, captures=absent, action="send_offsite", note=reason, now=now
         )
-        Capture.objects.filter(pk__in=[c.pk for c in absent]).update(
-            status=S.OFFSITE, status_at=now, status_station="", updated_at=now
-        )
-    return len(absent)
+    return moved

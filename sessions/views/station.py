@@ -57,6 +57,23 @@ def station_list(request):
     return render(request, "capture_sessions/station/list.html", {"stations": stations})
 
 
+def _int(data, key):
+    try:
+        return int(data.get(key))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _reply(request, station, message, ok=True, code="", **extra):
+    """A short answer: JSON for the page's script, a message and a redirect without it."""
+    if _wants_json(request):
+        return JsonResponse(
+            {"ok": ok, "code": code, "message": message, **extra}, status=200 if ok else 409
+        )
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("station:screen", station.pk)
+
+
 def _render_screen(request, station, answer=None, status=200):
     return render(
         request,
@@ -109,29 +126,19 @@ def station_scan(request, station_id):
 @require_POST
 def station_undo(request, station_id):
     station = _station(station_id)
-    data = _payload(request)
-    try:
-        log_id = int(data.get("log_id"))
-    except (TypeError, ValueError):
-        log_id = 0
     try:
         result = services.scan_undo(
-            actor=Actor.of(request.user, label=station.name), station_id=station.pk, log_id=log_id
+            actor=Actor.of(request.user, label=station.name),
+            station_id=station.pk,
+            log_id=_int(_payload(request), "log_id"),
         )
     except DomainError as exc:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "code": exc.code, "message": exc.message}, status=409)
-        messages.error(request, exc.message)
-        return redirect("station:screen", station.pk)
-    student = result.capture.student
+        return _reply(request, station, exc.message, ok=False, code=exc.code)
     message = _("已撤销：%(name)s，现为“%(status)s”") % {
-        "name": student.name,
+        "name": result.capture.student.name,
         "status": result.capture.get_status_display(),
     }
-    if _wants_json(request):
-        return JsonResponse({"ok": True, "message": message, "status": result.capture.status})
-    messages.success(request, message)
-    return redirect("station:screen", station.pk)
+    return _reply(request, station, message, status=result.capture.status)
 
 
 @station_required
@@ -140,26 +147,16 @@ def station_shooting_no(request, station_id):
     station = _station(station_id)
     data = _payload(request)
     try:
-        capture_id = int(data.get("capture_id"))
-    except (TypeError, ValueError):
-        capture_id = 0
-    try:
         capture = services.capture_set_shooting_no(
             actor=Actor.of(request.user, label=station.name),
             station_id=station.pk,
-            capture_id=capture_id,
+            capture_id=_int(data, "capture_id"),
             shooting_no=str(data.get("shooting_no") or ""),
         )
     except DomainError as exc:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "code": exc.code, "message": exc.message}, status=409)
-        messages.error(request, exc.message)
-        return redirect("station:screen", station.pk)
+        return _reply(request, station, exc.message, ok=False, code=exc.code)
     message = _("拍摄号 %(no)s 已记录（%(name)s）") % {
         "no": capture.shooting_no,
         "name": capture.student.name,
     }
-    if _wants_json(request):
-        return JsonResponse({"ok": True, "message": message})
-    messages.success(request, message)
-    return redirect("station:screen", station.pk)
+    return _reply(request, station, message)

@@ -5,7 +5,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
@@ -21,12 +20,6 @@ from tests.factories import StudentFactory
 from units.models import TrainingUnit
 
 S = Capture.Status
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,12 +17,6 @@ from tests.factories import CampaignFactory, CaptureFactory, StudentFactory
 from units.models import TrainingUnit
 
 S = Capture.Status
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
 
 
 @pytest.fixture

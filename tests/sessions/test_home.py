@@ -1,16 +1,9 @@
 import re
 
-import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from sessions.models import CaptureSession
 from tests.sessions.test_notice_fixture import ANNEX_1
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
 
 
 def _annex_rows(html):

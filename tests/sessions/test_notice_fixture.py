@@ -4,10 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
-from django.core.management import call_command
-
-from sessions.models import Campaign, CaptureSession
+from sessions.models import CaptureSession
 from sessions.selectors import schedule_windows
 from units.models import TrainingUnit
 
@@ -27,12 +24,6 @@ ANNEX_1 = [
     ("管理科学与信息工程学院", "15:30-16:00"),
     ("马克思主义学院", "15:30-16:00"),
 ]
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
 
 
 def test_units_in_annex_1_order(notice):

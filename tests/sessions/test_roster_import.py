@@ -29,12 +29,6 @@ GOOD = [
 ]
 
 
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
-
-
 def _snapshot():
     return (
         list(Student.objects.order_by("pk").values()),

@@ -5,7 +5,6 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -25,12 +24,6 @@ from tests.rosterfiles import xlsx
 from tests.sessions.test_notice_fixture import ANNEX_1
 from tests.sessions.test_roster_import import GOOD
 from units.models import Student, TrainingUnit
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.core import signing
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,12 +20,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def notice(db):
-    call_command("loaddata", "fixtures/notice.json", verbosity=0)
-    return Campaign.objects.get()
 
 
 @pytest.fixture
