@@ -81,6 +81,7 @@ class Command(BaseCommand):
             created = self._roster(campaign, units, students)
             captures = self._captures(campaign)
             self._accounts(units)
+            self._day_details(campaign, units)
         self.stdout.write(
             f"roster: {created} students created, {captures} captures created "
             f"({Student.objects.count()} students in all) in {time.monotonic() - started:.1f}s"
@@ -117,6 +118,33 @@ class Command(BaseCommand):
         ]
         Capture.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
         return len(missing)
+
+    def _day_details(self, campaign, units):
+        """Coordinators for most units (a few left missing, as in real life) and a few
+        attention notes, so that every page of the demo has something to show."""
+        from django.utils import timezone
+
+        from sessions.models import Coordinator
+
+        rng = random.Random(11)
+        for unit in units[:-3]:
+            for position in (1, 2):
+                person = _person(unit, position, campaign.cohort)
+                Coordinator.objects.get_or_create(
+                    campaign=campaign,
+                    unit=unit,
+                    position=position,
+                    defaults={
+                        "name": person.name,
+                        "phone": person.phone,
+                        "registered_at": timezone.now(),
+                    },
+                )
+        flagged = Capture.objects.filter(campaign=campaign, attention_note="").order_by("id")
+        if not Capture.objects.filter(campaign=campaign).exclude(attention_note="").exists():
+            for capture in rng.sample(list(flagged[:300]), 3):
+                capture.attention_note = "学籍异动，请核对姓名"
+                capture.save(update_fields=["attention_note"])
 
     def _accounts(self, units):
         User = get_user_model()
