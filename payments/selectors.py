@@ -35,6 +35,12 @@ class SheetRow:
     def paid(self):
         return self.balance > 0
 
+    @property
+    def method_label(self):
+        from payments.models import Method
+
+        return Method(self.method).label if self.method in Method.values else ""
+
 
 def fee_sheet(unit, campaign):
     """The unit's students with what each has paid, and the totals. Three queries."""

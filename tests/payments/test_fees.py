@@ -423,3 +423,13 @@ def test_two_devices_ticking_the_same_student_make_one_entry():
     assert errors == []
     assert FeeEntry.objects.count() == 20
     assert all(services.balance(campaign_id, c.student_id) == Decimal("20.00") for c in captures)
+
+
+def test_fee_sheet_shows_how_each_student_paid(client, link, notice, unit):
+    c = _capture(notice, unit)
+    client.post(
+        reverse("payments:coordinator_pay", args=[link]),
+        {"student_id": c.student_id, "method": "alipay"},
+    )
+    html = client.get(reverse("payments:coordinator", args=[link])).content.decode()
+    assert "20.00 元 · 支付宝" in html
