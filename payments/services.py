@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from capture_portal.exceptions import DomainError
 from payments.models import FeeEntry, Handover, Method
 from sessions.models import Campaign, Capture
-from units.models import TrainingUnit
+from sessions.services.common import existing_unit, open_campaign
 from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _lock_capture(actor, campaign_id, student_id):
     )
     if capture is None:
         raise DomainError(_("找不到该学生。"), "not_found")
-    if not may_act_for_unit(actor, capture.student.unit_id):
+    if not may_act_for_unit(actor, capture.student.unit_id, links=True):
         # Out of scope answers like missing: a link of unit A learns nothing of unit B.
         raise DomainError(_("找不到该学生。"), "not_found")
     if capture.campaign.status == Campaign.Status.CLOSED:
@@ -143,7 +143,7 @@ def handover_record(
     *, actor, campaign_id, unit_id, amount, method, received_by, received_at, reference=""
 ):
     """Record money a unit handed to the Xinhua staff. Office or the unit's counsellor."""
-    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
+    if not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权为该单位登记交接。"), "forbidden")
     method = _method(method)
     try:
@@ -156,12 +156,8 @@ def handover_record(
     if not received_by:
         raise DomainError(_("请填写新华社接收人姓名。"), "invalid")
     with transaction.atomic():
-        campaign = Campaign.objects.filter(pk=campaign_id).first()
-        unit = TrainingUnit.objects.filter(pk=unit_id).first()
-        if campaign is None or unit is None:
-            raise DomainError(_("找不到该采集活动或培养单位。"), "not_found")
-        if campaign.status == Campaign.Status.CLOSED:
-            raise DomainError(_("本次采集活动已结束，不能再记账。"), "campaign_closed")
+        campaign = open_campaign(campaign_id, closed_message=_("本次采集活动已结束，不能再记账。"))
+        unit = existing_unit(unit_id)
         handover = Handover.objects.create(
             campaign=campaign,
             unit=unit,

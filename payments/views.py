@@ -98,49 +98,48 @@ def coordinator_reverse(request, token):
     return _coordinator_write(request, token, ReverseForm, services.fee_reverse, _("已冲正。"))
 
 
-@counsellor_required
-def unit_fees(request, unit_id):
-    unit = access_unit(request.user, unit_id)
-    campaign = session_selectors.office_campaign()
-    actor = Actor.of(request.user)
-    handover_form = HandoverForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "pay":
-            _apply(request, actor, campaign, PayForm, services.fee_record, _("已记为已缴费。"))
-        elif action == "reverse":
-            _apply(request, actor, campaign, ReverseForm, services.fee_reverse, _("已冲正。"))
-        elif action == "refund":
-            _apply(request, actor, campaign, RefundForm, services.fee_refund, _("已退费。"))
-        elif action == "handover":
-            if handover_form.is_valid():
-                try:
-                    services.handover_record(
-                        actor=actor,
-                        campaign_id=campaign.pk,
-                        unit_id=unit.pk,
-                        **handover_form.cleaned_data,
-                    )
-                except DomainError as exc:
-                    messages.error(request, exc.message)
-                else:
-                    messages.success(request, _("交接已记录。"))
-                    return redirect("payments:unit_fees", unit.pk)
-            else:
-                messages.error(request, _("请检查填写的内容。"))
-                context = _sheet_context(unit, campaign)
-                context.update(
-                    handover_form=handover_form, handovers=unit.handovers.filter(campaign=campaign)
-                )
-                return render(request, "payments/sheet.html", context, status=400)
-        return redirect("payments:unit_fees", unit.pk)
+def _unit_fee_page(request, unit, campaign, handover_form, status=200):
     context = _sheet_context(unit, campaign)
     context.update(
         handover_form=handover_form,
         refund_form=RefundForm(),
         handovers=unit.handovers.filter(campaign=campaign).select_related("recorded_by"),
     )
-    return render(request, "payments/sheet.html", context)
+    return render(request, "payments/sheet.html", context, status=status)
+
+
+@counsellor_required
+def unit_fees(request, unit_id):
+    unit = access_unit(request.user, unit_id)
+    campaign = session_selectors.office_campaign()
+    actor = Actor.of(request.user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    handover_form = HandoverForm(request.POST if action == "handover" else None)
+    if action == "pay":
+        _apply(request, actor, campaign, PayForm, services.fee_record, _("已记为已缴费。"))
+    elif action == "reverse":
+        _apply(request, actor, campaign, ReverseForm, services.fee_reverse, _("已冲正。"))
+    elif action == "refund":
+        _apply(request, actor, campaign, RefundForm, services.fee_refund, _("已退费。"))
+    elif action == "handover":
+        if not handover_form.is_valid():
+            messages.error(request, _("请检查填写的内容。"))
+            return _unit_fee_page(request, unit, campaign, handover_form, status=400)
+        try:
+            services.handover_record(
+                actor=actor,
+                campaign_id=campaign.pk,
+                unit_id=unit.pk,
+                **handover_form.cleaned_data,
+            )
+        except DomainError as exc:
+            # Keep what was typed: the form comes back with the refusal above it.
+            messages.error(request, exc.message)
+            return _unit_fee_page(request, unit, campaign, handover_form, status=400)
+        messages.success(request, _("交接已记录。"))
+    if request.method == "POST":
+        return redirect("payments:unit_fees", unit.pk)
+    return _unit_fee_page(request, unit, campaign, handover_form)
 
 
 @office_required

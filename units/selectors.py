@@ -35,11 +35,11 @@ def access_unit(user, unit_id):
     return unit
 
 
-def may_act_for_unit(actor, unit_id):
+def may_act_for_unit(actor, unit_id, *, links=False):
     """Whether an actor may change things of a unit: the office, the unit's counsellors,
-    the unit's coordinator link (where the service allows links at all)."""
+    and, where the service allows it (`links=True`), the unit's coordinator link."""
     if actor.is_office:
         return True
     if actor.coordinator_unit_id is not None:
-        return actor.coordinator_unit_id == unit_id
+        return links and actor.coordinator_unit_id == unit_id
     return actor.user is not None and unit_id in counsellor_unit_ids(actor.user)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, CaptureLog
-from units.selectors import counsellor_unit_ids
+from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 S = Capture.Status
@@ -60,9 +60,7 @@ def _check_actor(actor, capture, who):
     elif who == _OFFICE:
         allowed = actor.is_office
     else:
-        allowed = actor.is_office or (
-            actor.user is not None and capture.student.unit_id in counsellor_unit_ids(actor.user)
-        )
+        allowed = may_act_for_unit(actor, capture.student.unit_id)
     if not allowed:
         raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
 

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
-from sessions.models import Campaign, CoordinatorLink
+from sessions.models import CoordinatorLink
+from sessions.services.common import existing_unit, open_campaign
 from sessions.tokens import link_token
-from units.models import TrainingUnit
 from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
@@ -21,15 +21,11 @@ def coordinator_link_rotate(*, actor, campaign_id, unit_id):
     Office, or a counsellor of the unit. Codes: ``forbidden``, ``not_found``,
     ``campaign_closed``. Returns the new token.
     """
-    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
+    if not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权为该单位生成链接。"), "forbidden")
     with transaction.atomic():
-        campaign = Campaign.objects.filter(pk=campaign_id).first()
-        unit = TrainingUnit.objects.filter(pk=unit_id).first()
-        if campaign is None or unit is None:
-            raise DomainError(_("找不到该采集活动或培养单位。"), "not_found")
-        if campaign.status == Campaign.Status.CLOSED:
-            raise DomainError(_("本次采集活动已结束。"), "campaign_closed")
+        campaign = open_campaign(campaign_id, closed_message=_("本次采集活动已结束。"))
+        unit = existing_unit(unit_id)
         link, _created = CoordinatorLink.objects.select_for_update().get_or_create(
             campaign=campaign,
             unit=unit,

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
-from sessions.models import Campaign, Capture, RosterImport
+from sessions.models import Capture, RosterImport
+from sessions.services.common import open_campaign
 from units import importing
 from units.models import Student, TrainingUnit
 
@@ -37,13 +38,9 @@ def _require_office(actor):
 
 
 def _open_campaign(campaign_id, *, lock=False):
-    qs = Campaign.objects.select_for_update() if lock else Campaign.objects
-    campaign = qs.filter(pk=campaign_id).first()
-    if campaign is None:
-        raise DomainError(_("找不到该采集活动。"), "not_found")
-    if campaign.status == Campaign.Status.CLOSED:
-        raise DomainError(_("本次采集活动已结束，不能再导入名单。"), "campaign_closed")
-    return campaign
+    return open_campaign(
+        campaign_id, lock=lock, closed_message=_("本次采集活动已结束，不能再导入名单。")
+    )
 
 
 def _parse(data, progress=None):

@@ -372,7 +372,7 @@ def session_close(*, actor, session_id, now=None):
 def absentees_send_offsite(*, actor, campaign_id, unit_id, reason):
     """Send every absent student of a unit to off-site capture at once (office, or the
     unit's counsellor). Returns how many were sent."""
-    if actor.coordinator_unit_id is not None or not may_act_for_unit(actor, unit_id):
+    if not may_act_for_unit(actor, unit_id):
         raise DomainError(_("您无权对该单位执行此操作。"), "forbidden")
     reason = (reason or "").strip() or _("集中采集缺席")
     now = timezone.now()

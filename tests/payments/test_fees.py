@@ -433,3 +433,23 @@ def test_fee_sheet_shows_how_each_student_paid(client, link, notice, unit):
     )
     html = client.get(reverse("payments:coordinator", args=[link])).content.decode()
     assert "20.00 元 · 支付宝" in html
+
+
+def test_refused_handover_keeps_what_was_typed(client, counsellor_user, notice, unit):
+    Campaign.objects.update(status=Campaign.Status.CLOSED)
+    client.force_login(counsellor_user)
+    response = client.post(
+        reverse("payments:unit_fees", args=[unit.pk]),
+        {
+            "action": "handover",
+            "amount": "40",
+            "method": "wechat",
+            "received_by": "王老师",
+            "received_at": "2024-03-11T15:00",
+            "reference": "WX9",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "不能再记账" in html and 'value="王老师"' in html and 'value="WX9"' in html
+    assert not Handover.objects.exists()
