@@ -2,7 +2,10 @@
 
 Every public function here takes the acting principal (`capture_portal.actors.Actor`),
 locks the capture row, re-checks the transition under the lock, writes the new state and
-a `CaptureLog` row in one transaction, and raises `DomainError` with a stable code:
+a `CaptureLog` row in one transaction, and raises `DomainError` with a stable code. A door
+scan, which has just read the row, may skip reading it again: its UPDATE is then the lock
+and re-checks the status it read, and only a row that moved meanwhile is read again under
+the lock (`seen=`). The statements are plain SQL (sessions/services/rows.py).
 
 - ``not_found``      no such capture (or not visible to the actor);
 - ``forbidden``      the actor's role or scope does not allow this change;
@@ -24,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, CaptureLog
+from sessions.services import rows
 from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
@@ -66,24 +70,20 @@ def _check_actor(actor, capture, who):
 
 
 def _lock(capture_id):
-    try:
-        return (
-            Capture.objects.select_for_update(of=("self",))
-            .select_related("student__unit", "campaign")
-            .get(pk=capture_id)
-        )
-    except Capture.DoesNotExist:
-        raise DomainError(_("找不到该学生的采集记录。"), "not_found") from None
+    capture = rows.lock_capture(capture_id)
+    if capture is None:
+        raise DomainError(_("找不到该学生的采集记录。"), "not_found")
+    return capture
 
 
 def replayed_log(idempotency_key):
-    """The log row a client key already produced, or None (the common case, kept cheap)."""
-    if not CaptureLog.objects.filter(idempotency_key=idempotency_key).exists():
+    """The log row a client key already produced, or None (the common case: one indexed
+    read of the key, without the ORM)."""
+    log_id = rows.log_id_for_key(idempotency_key)
+    if log_id is None:
         return None
-    return (
-        CaptureLog.objects.select_related("capture__student__unit", "capture__campaign")
-        .filter(idempotency_key=idempotency_key)
-        .first()
+    return CaptureLog.objects.select_related("capture__student__unit", "capture__campaign").get(
+        pk=log_id
     )
 
 
@@ -95,75 +95,106 @@ def _replay(idempotency_key):
 
 
 def _apply(capture, *, actor, action, target, station, occurred_at, note, idempotency_key):
-    now = timezone.now()
-    log = CaptureLog.objects.create(
-        capture=capture,
+    """Write the transition, atomically; None if the status moved meanwhile."""
+    from_status = capture.status
+    log = rows.write_transition(
+        capture,
         action=action,
-        from_status=capture.status,
-        to_status=target,
-        actor_user=actor.user,
-        actor_label=actor.label,
+        target=target,
+        actor=actor,
         station=station,
-        occurred_at=occurred_at or now,
+        occurred_at=occurred_at,
         note=note,
-        idempotency_key=idempotency_key or None,
+        key=idempotency_key,
     )
-    capture.status = target
-    capture.status_at = log.occurred_at
-    capture.status_station = station
-    capture.save(update_fields=["status", "status_at", "status_station", "updated_at"])
-    # Ids only: no names or student numbers in the logs.
-    logger.info("capture %s %s: %s -> %s", capture.pk, action, log.from_status, target)
+    if log is None:
+        return None
+    # Ids only: no names or student numbers in the logs; and only what was committed.
+    transaction.on_commit(
+        lambda: logger.info("capture %s %s: %s -> %s", capture.pk, action, from_status, target)
+    )
     return TransitionResult(capture=capture, changed=True, log=log)
 
 
+def _target(capture, action):
+    """The status `action` moves the capture to, or None when it is there already.
+    Raises DomainError ``campaign_closed`` or ``not_allowed``."""
+    if capture.campaign.status == Campaign.Status.CLOSED:
+        raise DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
+    if action == "undo":
+        target = UNDO.get(capture.status)
+        if target is None:
+            raise DomainError(
+                _("当前状态“%(status)s”没有可撤销的操作。")
+                % {"status": capture.get_status_display()},
+                "not_allowed",
+            )
+        return target
+    sources, target, _who = TRANSITIONS[action]
+    if capture.status == target:
+        return None
+    if capture.status not in sources:
+        raise DomainError(
+            _("当前状态为“%(status)s”，不能执行此操作。")
+            % {"status": capture.get_status_display()},
+            "not_allowed",
+        )
+    return target
+
+
 def _transition(
-    *, actor, capture_id, action, station="", occurred_at=None, note="", idempotency_key=None
+    *,
+    actor,
+    capture_id,
+    action,
+    station="",
+    occurred_at=None,
+    note="",
+    idempotency_key=None,
+    seen=None,
 ):
+    write = {
+        "actor": actor,
+        "action": action,
+        "station": station,
+        "occurred_at": occurred_at,
+        "note": note,
+        "idempotency_key": idempotency_key,
+    }
     try:
+        if seen is not None:
+            # The caller read the row moments ago (a door scan). When that read allows the
+            # transition, the UPDATE itself locks the row and re-checks that its status is
+            # still the one read; anything else goes the locked way below.
+            if seen.pk != capture_id:
+                raise ValueError("seen is not the capture named by capture_id")
+            _check_actor(actor, seen, _who_may(action))
+            target = _target_or_none(seen, action)
+            if target is not None:
+                result = _apply(seen, target=target, **write)
+                if result is not None:
+                    return result
         with transaction.atomic():
             capture = _lock(capture_id)
-            # Checked under the lock: a device retrying while its first request is still
-            # running waits here, then gets the first answer.
-            if idempotency_key:
-                replayed = _replay(idempotency_key)
-                if replayed is not None:
-                    return replayed
-            if capture.campaign.status == Campaign.Status.CLOSED:
-                raise DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
-            if action == "undo":
-                _check_actor(actor, capture, _STATION)
-                target = UNDO.get(capture.status)
-                if target is None:
-                    raise DomainError(
-                        _("当前状态“%(status)s”没有可撤销的操作。")
-                        % {"status": capture.get_status_display()},
-                        "not_allowed",
-                    )
-            else:
-                sources, target, who = TRANSITIONS[action]
-                _check_actor(actor, capture, who)
-                if capture.status == target:
-                    return TransitionResult(capture=capture, changed=False)
-                if capture.status not in sources:
-                    raise DomainError(
-                        _("当前状态为“%(status)s”，不能执行此操作。")
-                        % {"status": capture.get_status_display()},
-                        "not_allowed",
-                    )
-            return _apply(
-                capture,
-                actor=actor,
-                action=action,
-                target=target,
-                station=station,
-                occurred_at=occurred_at,
-                note=note,
-                idempotency_key=idempotency_key,
-            )
+            _check_actor(actor, capture, _who_may(action))
+            try:
+                target = _target(capture, action)
+            except DomainError:
+                # A repeated key whose first request moved the student on answers as it
+                # did then (read under the lock, so a retry waits for its first request).
+                replayed = _replay(idempotency_key) if idempotency_key else None
+                if replayed is None:
+                    raise
+                return replayed
+            if target is None:
+                replayed = _replay(idempotency_key) if idempotency_key else None
+                return replayed or TransitionResult(capture=capture, changed=False)
+            # A repeated key that gets here (its student was moved back since) fails the
+            # key's unique constraint and writes nothing: see below.
+            return _apply(capture, target=target, **write)
     except IntegrityError:
-        # Two requests with the same key raced past the replay check; the loser's
-        # transaction rolled back, so answer with the winner's result.
+        # The key was used before (or by a request racing this one): the transaction
+        # rolled back, so answer with the first result.
         if idempotency_key:
             replayed = _replay(idempotency_key)
             if replayed is not None:
@@ -171,8 +202,24 @@ def _transition(
         raise
 
 
-def capture_arrive(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
-    """Record arrival at the entry door (expected → arrived). Station or office."""
+def _who_may(action):
+    return _STATION if action == "undo" else TRANSITIONS[action][2]
+
+
+def _target_or_none(capture, action):
+    try:
+        return _target(capture, action)
+    except DomainError:
+        return None
+
+
+def capture_arrive(
+    *, actor, capture_id, station="", occurred_at=None, idempotency_key=None, seen=None
+):
+    """Record arrival at the entry door (expected → arrived). Station or office.
+
+    `seen`: the capture as the caller read it in this request (a scan), which spares
+    reading it again when nothing changed since."""
     return _transition(
         actor=actor,
         capture_id=capture_id,
@@ -180,14 +227,17 @@ def capture_arrive(*, actor, capture_id, station="", occurred_at=None, idempoten
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
+        seen=seen,
     )
 
 
-def capture_photograph(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
+def capture_photograph(
+    *, actor, capture_id, station="", occurred_at=None, idempotency_key=None, seen=None
+):
     """Record "photographed" at the exit door (expected or arrived → photographed).
 
     A station may skip arrival. Photographing twice answers with the first time and
-    station (``changed=False``) and writes nothing.
+    station (``changed=False``) and writes nothing. `seen`: as for capture_arrive.
     """
     return _transition(
         actor=actor,
@@ -196,6 +246,7 @@ def capture_photograph(*, actor, capture_id, station="", occurred_at=None, idemp
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
+        seen=seen,
     )
 
 

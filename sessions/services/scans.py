@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, CaptureLog, CaptureSession, SlotUnit, Station
+from sessions.services import rows
 from sessions.services.captures import (
     capture_arrive,
     capture_photograph,
@@ -100,36 +101,59 @@ def _captures(campaign):
     )
 
 
-def resolve_code(campaign, code):
-    """(capture, candidates, error code) for what a station typed or scanned."""
+def _read_code(code):
+    """What a station typed: (how to find it, the value, the campaign a pass names, error).
+
+    How: "student" (a pass token's student id), "student_no", "name" or None."""
     code = unicodedata.normalize("NFKC", code or "").strip()
     if not code:
-        return None, [], "empty"
+        return None, None, None, "empty"
     if ":" in code:  # a pass token
         try:
             student_id, campaign_id = read_pass_token(code)
         except BadToken:
-            return None, [], "unknown"
-        if campaign_id != campaign.pk:
-            return None, [], "other_campaign"
-        capture = _one(_captures(campaign).filter(student_id=student_id))
-        return capture, [], None if capture else "unknown"
+            return None, None, None, "unknown"
+        return "student", student_id, campaign_id, None
     if NUMBER_RE.match(code):
-        capture = _one(_captures(campaign).filter(student__student_no=code))
-        if capture is not None:
-            return capture, [], None
-        if Capture.objects.filter(student__student_no=code).exists():
-            return None, [], "other_campaign"
-        return None, [], "unknown"
-    name = "".join(code.split())
+        return "student_no", code, None, None
+    return "name", "".join(code.split()), None, None
+
+
+def resolve_code(station_id, code, capture_id=None):
+    """(station, capture, candidates, error code) for what a station typed or scanned, or
+    for the capture it picked from a list. A pass, a number or a pick is one query, the
+    station included; a name, or a number of nobody in this campaign, one more.
+    Raises DomainError ``not_found`` for a station that does not exist or is switched off.
+    """
+    if capture_id:
+        by, value, pass_campaign_id, error = "capture", capture_id, None, None
+    else:
+        by, value, pass_campaign_id, error = _read_code(code)
+    if by in rows.TARGETS:
+        station, capture = rows.station_target(station_id, by, value)
+    else:
+        station, capture = rows.station_target(station_id)
+    if station is None:
+        raise DomainError(_("找不到该站点。"), "not_found")
+    campaign = station.session.campaign
+    if error:
+        return station, None, [], error
+    if pass_campaign_id is not None and pass_campaign_id != campaign.pk:
+        return station, None, [], "other_campaign"
+    if capture is not None:
+        return station, capture, [], None
+    if by == "student_no" and Capture.objects.filter(student__student_no=value).exists():
+        return station, None, [], "other_campaign"
+    if by != "name":
+        return station, None, [], "unknown"
     found = list(
-        _captures(campaign).filter(student__name=name).order_by("student__student_no")[:11]
+        _captures(campaign).filter(student__name=value).order_by("student__student_no")[:11]
     )
     if len(found) == 1:
-        return found[0], [], None
+        return station, found[0], [], None
     if found:
-        return None, found[:10], "several"
-    return None, [], "unknown"
+        return station, None, found[:10], "several"
+    return station, None, [], "unknown"
 
 
 def _when(at):
@@ -183,19 +207,40 @@ def scan_record(
     unknown station (``not_found``) or an actor who is not a station (``forbidden``)."""
     if not actor.is_station:
         raise DomainError(_("只有采集站账号可以登记。"), "forbidden")
-    station = _station(station_id)
-    campaign = station.session.campaign
-    if campaign.status == Campaign.Status.CLOSED:
+    station, capture, candidates, error = resolve_code(station_id, code, capture_id)
+    if station.session.campaign.status == Campaign.Status.CLOSED:
         return ScanAnswer("red", "campaign_closed", _("本次采集活动已结束。"))
-    if idempotency_key:
-        first = replayed_log(idempotency_key)
-        if first is not None:  # a retry or a late upload of a scan already recorded
-            return _green(first.capture, first, station)
-    if capture_id:
-        capture = _one(_captures(campaign).filter(pk=capture_id))
-        candidates, error = [], None if capture else "unknown"
-    else:
-        capture, candidates, error = resolve_code(campaign, code)
+    target = S.ARRIVED if station.kind == Station.Kind.ARRIVAL else S.PHOTOGRAPHED
+    refusal = _without_writing(capture, candidates, error, target, confirm)
+    if refusal is not None:
+        # A retry or a late upload of a scan that was recorded the first time (so that the
+        # student is now "already" there) answers as it did then. A scan to be recorded
+        # now checks its key under the row lock instead (sessions.services.captures).
+        first = replayed_log(idempotency_key) if idempotency_key else None
+        return _green(first.capture, first, station) if first is not None else refusal
+    transition = capture_arrive if station.kind == Station.Kind.ARRIVAL else capture_photograph
+    try:
+        result = transition(
+            actor=actor,
+            capture_id=capture.pk,
+            station=station.name,
+            occurred_at=_clean_time(occurred_at),
+            idempotency_key=idempotency_key or None,
+            seen=capture,
+        )
+    except DomainError as exc:
+        capture.refresh_from_db(fields=["status", "status_at", "status_station"])
+        if target == S.ARRIVED and capture.status == S.PHOTOGRAPHED:
+            return _already(capture)
+        return ScanAnswer("red", exc.code, f"{exc.message}（{_who(capture)}）", capture=capture)
+    if not result.changed:
+        return _already(result.capture)
+    return _green(result.capture, result.log, station)
+
+
+def _without_writing(capture, candidates, error, target, confirm):
+    """The answer to a scan that records nothing (a list to choose from, red, yellow,
+    orange), or None when the scan is to be recorded."""
     if candidates:
         return ScanAnswer(
             "choose",
@@ -205,7 +250,6 @@ def scan_record(
         )
     if capture is None:
         return ScanAnswer("red", error, RED[error]())
-    target = S.ARRIVED if station.kind == Station.Kind.ARRIVAL else S.PHOTOGRAPHED
     if capture.status == target or (target == S.ARRIVED and capture.status == S.PHOTOGRAPHED):
         return _already(capture)
     if capture.attention_note and not confirm:
@@ -216,23 +260,7 @@ def scan_record(
             % {"note": capture.attention_note, "who": _who(capture)},
             capture=capture,
         )
-    transition = capture_arrive if station.kind == Station.Kind.ARRIVAL else capture_photograph
-    try:
-        result = transition(
-            actor=actor,
-            capture_id=capture.pk,
-            station=station.name,
-            occurred_at=_clean_time(occurred_at),
-            idempotency_key=idempotency_key or None,
-        )
-    except DomainError as exc:
-        capture.refresh_from_db(fields=["status", "status_at", "status_station"])
-        if target == S.ARRIVED and capture.status == S.PHOTOGRAPHED:
-            return _already(capture)
-        return ScanAnswer("red", exc.code, f"{exc.message}（{_who(capture)}）", capture=capture)
-    if not result.changed:
-        return _already(result.capture)
-    return _green(result.capture, result.log, station)
+    return None
 
 
 def _green(capture, log, station):

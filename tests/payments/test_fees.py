@@ -279,7 +279,7 @@ def test_reconciliation_query_count_is_fixed(
         client.get(reverse("payments:reconciliation"))
 
 
-RECONCILIATION_QUERIES = 9
+RECONCILIATION_QUERIES = 8
 
 
 # --- the coordinator link ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -393,8 +394,8 @@ def test_query_counts_do_not_grow_with_the_roster(
     _roster(size, notice)
     session = CaptureSession.objects.get()
     client.force_login(station_user)
-    with django_assert_num_queries(QUERIES["scan"]):
-        scan(client, north, "202200000007", key=f"q-{size}")
+    with django_assert_num_queries(QUERIES["scan"][connection.vendor]):
+        assert scan(client, north, "202200000007", key=f"q-{size}")["outcome"] == "green"
     with django_assert_num_queries(QUERIES["board"]):
         client.get(reverse("board_json"))
     client.force_login(office_user)
@@ -403,7 +404,10 @@ def test_query_counts_do_not_grow_with_the_roster(
 
 
 # Measured once and fixed here: the test above asserts them for 100 and for 10,000 students.
-QUERIES = {"scan": 12, "board": 6, "live": 10}
+# A scan: the session, the user with their roles, the station with the student, then the
+# status change and its log row (one statement on PostgreSQL, two on SQLite), inside a
+# savepoint here because the test runs in a transaction.
+QUERIES = {"scan": {"sqlite": 7, "postgresql": 6}, "board": 6, "live": 9}
 
 
 def test_station_needs_a_station_account(client, counsellor_user, north):

@@ -195,10 +195,100 @@ def test_unknown_capture_is_not_found(station):
 
 
 @pytest.mark.django_db
-def test_log_carries_no_personal_data(station, capture, caplog):
+def test_log_carries_no_personal_data(station, capture, caplog, django_capture_on_commit_callbacks):
     caplog.set_level("INFO")
-    services.capture_photograph(actor=station, capture_id=capture.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.capture_photograph(actor=station, capture_id=capture.pk)
     text = caplog.text
     assert text  # the transition was logged…
     assert capture.student.student_no not in text  # …without the student's number or name
     assert capture.student.name not in text
+
+
+# --- a scan's write without a second read (`seen`) ---------------------------------------------
+
+
+def _seen(capture):
+    """The capture as a scan read it, before anything below changes the row."""
+    from sessions.services import rows
+
+    return rows.lock_capture(capture.pk)
+
+
+@pytest.mark.django_db
+def test_seen_capture_is_written_in_one_update_and_one_insert(station, capture):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seen = _seen(capture)
+    assert station.is_station  # the role is read (and kept) before
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
+    statements = [q["sql"].split()[0] for q in ctx.captured_queries]
+    # No second read: the UPDATE re-checks the status it was given, then the log row (one
+    # statement on PostgreSQL).
+    expected = {"postgresql": ["WITH"], "sqlite": ["UPDATE", "INSERT"]}[connection.vendor]
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == expected
+    assert result.changed and result.capture is seen
+    capture.refresh_from_db()
+    assert capture.status == S.PHOTOGRAPHED
+    log = CaptureLog.objects.get()
+    assert (log.from_status, log.to_status, log.actor_user_id) == (
+        S.EXPECTED,
+        S.PHOTOGRAPHED,
+        station.user.pk,
+    )
+
+
+@pytest.mark.django_db
+def test_seen_capture_that_moved_on_is_read_again_under_the_lock(station, capture):
+    seen = _seen(capture)  # "expected" in memory
+    services.capture_photograph(actor=station, capture_id=capture.pk, station="北门-2")
+    again = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
+    assert not again.changed
+    assert again.capture.status_station == "北门-2"  # the answer comes from the fresh row
+    assert CaptureLog.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_seen_capture_that_arrived_meanwhile_logs_the_real_from_status(station, capture):
+    seen = _seen(capture)  # "expected" in memory
+    services.capture_arrive(actor=station, capture_id=capture.pk)
+    result = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
+    assert result.changed
+    log = CaptureLog.objects.order_by("-id").first()
+    assert (log.from_status, log.to_status) == (S.ARRIVED, S.PHOTOGRAPHED)
+
+
+@pytest.mark.django_db
+def test_seen_capture_of_a_campaign_closed_meanwhile_is_refused(station, capture):
+    seen = _seen(capture)  # the campaign is open in memory
+    Campaign.objects.filter(pk=capture.campaign_id).update(status=Campaign.Status.CLOSED)
+    with pytest.raises(DomainError) as err:
+        services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
+    assert err.value.code == "campaign_closed"
+    capture.refresh_from_db()
+    assert capture.status == S.EXPECTED
+    assert not CaptureLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seen_capture_with_a_used_key_returns_the_first_result(station, capture):
+    first = services.capture_photograph(actor=station, capture_id=capture.pk, idempotency_key="k")
+    services.capture_undo(actor=station, capture_id=capture.pk)
+    seen = _seen(capture)  # "arrived" again: the old key would move it once more
+    retry = services.capture_photograph(
+        actor=station, capture_id=capture.pk, idempotency_key="k", seen=seen
+    )
+    assert retry.log.pk == first.log.pk
+    capture.refresh_from_db()
+    assert capture.status == S.ARRIVED  # the unique key stopped the second write
+    assert CaptureLog.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_seen_capture_still_needs_a_station_account(counsellor, capture):
+    with pytest.raises(DomainError) as err:
+        services.capture_photograph(actor=counsellor, capture_id=capture.pk, seen=_seen(capture))
+    assert err.value.code == "forbidden"
+    assert not CaptureLog.objects.exists()
