@@ -86,6 +86,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections are worth about 30 % on the lookup (shared/TOOLCHAIN.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Server-side parameter binding lets psycopg prepare a statement that a connection runs
+    # again and again (every scan's, every request's session read), so that PostgreSQL
+    # plans it once per connection rather than at every request. Turn it off behind a
+    # pooler without prepared statements (PgBouncer in transaction mode before 1.21).
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several workers (the day's stations) write at once. IMMEDIATE transactions take the
     # write lock when they begin, so two writers queue (up to `timeout` seconds) instead of
