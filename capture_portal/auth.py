@@ -1,9 +1,10 @@
-"""Signed-in requests: the session and the user, each read in one plain statement.
+"""Signed-in requests: the session, then the user with their roles, each one plain statement.
 
-Every signed-in request reads its session row and its user row. Through the ORM those two
-reads took longer to build than the rest of a station scan together (bench/scan.py). The
-classes below are Django's own, with only those two reads replaced; everything else
-(saving, expiry, logging in and out, the session hash check, permissions) is inherited.
+Every signed-in request reads its session row and its user row, and the role checks read
+the user's groups. Through the ORM those three reads took longer to build than the rest of
+a station scan together (bench/scan.py). The classes below are Django's own with only
+those reads replaced; everything else (saving, expiry, logging in and out, the session
+hash check, permissions) is inherited.
 
 settings.py names this module as SESSION_ENGINE and the backend in AUTHENTICATION_BACKENDS.
 """

@@ -1,7 +1,7 @@
 """Plain SQL for the few statements every station scan runs, read back as the ORM reads.
 
 On the scan path the ORM spent several times longer building each statement in Python than
-the database spent running it (bench/scan.py; the reasons are in the issue #5 notes). The
+the database spent running it (bench/scan.py measures the path; README, Performance). The
 statements that path needs are written once as text, from the models' own table and column
 names, and their rows are turned into model instances the way the ORM does it: the
 backend's and the fields' converters applied (SQLite returns datetimes as text and booleans
@@ -9,24 +9,16 @@ as integers), then ``Model.from_db``. Fields not read stay deferred, so a later 
 can only write what was read.
 """
 
-from functools import wraps
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def statement(build):
-    """Decorates a function that writes a statement's text: it runs once per database
-    vendor (and arguments), since quoting and row locks differ between them."""
-    built = {}
-
-    @wraps(build)
-    def text(*args):
-        key = (connection.vendor, *args)
-        if key not in built:
-            built[key] = build(*args)
-        return built[key]
-
-    return text
+    """Decorates a function that writes a statement's text (quoted and locked for the
+    database in use): it runs once per process and arguments. A process has one database,
+    so the text never changes."""
+    return cache(build)
 
 
 def table(model):
