@@ -120,7 +120,7 @@ def _target(capture, action):
     """The status `action` moves the capture to, or None when it is there already.
     Raises DomainError ``campaign_closed`` or ``not_allowed``."""
     if capture.campaign.status == Campaign.Status.CLOSED:
-        raise DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
+        raise _campaign_closed()
     if action == "undo":
         target = UNDO.get(capture.status)
         if target is None:
@@ -191,7 +191,11 @@ def _transition(
                 return replayed or TransitionResult(capture=capture, changed=False)
             # A repeated key that gets here (its student was moved back since) fails the
             # key's unique constraint and writes nothing: see below.
-            return _apply(capture, target=target, **write)
+            result = _apply(capture, target=target, **write)
+            if result is None:
+                # The row is locked, so only its campaign can have changed: closed since.
+                raise _campaign_closed()
+            return result
     except IntegrityError:
         # The key was used before (or by a request racing this one): the transaction
         # rolled back, so answer with the first result.
@@ -200,6 +204,10 @@ def _transition(
             if replayed is not None:
                 return replayed
         raise
+
+
+def _campaign_closed():
+    return DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
 
 
 def _who_may(action):

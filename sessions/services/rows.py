@@ -118,7 +118,8 @@ def _log_for_key_sql():
 @statement
 def _set_status_sql():
     # Changes the row only while its status is the one the caller saw and its campaign is
-    # open: under the lock this always holds; without it, this is the lock and the check.
+    # open. Under the row lock the status holds (the campaign may have closed since);
+    # without the lock, this UPDATE is the lock and the check.
     return (
         f"UPDATE {table(Capture)} SET status = %s, status_at = %s, status_station = %s,"
         " updated_at = %s WHERE id = %s AND status = %s"

@@ -292,3 +292,25 @@ def test_seen_capture_still_needs_a_station_account(counsellor, capture):
         services.capture_photograph(actor=counsellor, capture_id=capture.pk, seen=_seen(capture))
     assert err.value.code == "forbidden"
     assert not CaptureLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_campaign_closed_between_the_check_and_the_write_is_refused(station, capture, monkeypatch):
+    """The campaign row is not locked: if it closes after the check under the capture's
+    lock, the guarded UPDATE writes nothing and the transition is refused, not half done."""
+    from sessions.services import captures
+
+    real_target = captures._target
+
+    def check_then_close(capture_, action):
+        target = real_target(capture_, action)
+        Campaign.objects.filter(pk=capture_.campaign_id).update(status=Campaign.Status.CLOSED)
+        return target
+
+    monkeypatch.setattr(captures, "_target", check_then_close)
+    with pytest.raises(DomainError) as err:
+        services.capture_photograph(actor=station, capture_id=capture.pk)
+    assert err.value.code == "campaign_closed"
+    capture.refresh_from_db()
+    assert capture.status == S.EXPECTED
+    assert not CaptureLog.objects.exists()
