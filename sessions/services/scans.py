@@ -214,8 +214,8 @@ def scan_record(
     refusal = _without_writing(capture, candidates, error, target, confirm)
     if refusal is not None:
         # A retry or a late upload of a scan that was recorded the first time (so that the
-        # student is now "already" there) answers as it did then. A scan to be recorded
-        # now checks its key under the row lock instead (sessions.services.captures).
+        # student is now "already" there) answers as it did then. A scan that writes is
+        # kept from repeating by the key's unique constraint (sessions.services.captures).
         first = replayed_log(idempotency_key) if idempotency_key else None
         return _green(first.capture, first, station) if first is not None else refusal
     transition = capture_arrive if station.kind == Station.Kind.ARRIVAL else capture_photograph
