@@ -1,4 +1,5 @@
-"""Plain SQL for the few statements every station scan runs, read back as the ORM reads.
+"""Plain SQL for the few statements of a station scan and of every signed-in request
+(capture_portal/auth.py), read back as the ORM reads.
 
 On the scan path the ORM spent several times longer building each statement in Python than
 the database spent running it (bench/scan.py measures the path; README, Performance). The
