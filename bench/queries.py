@@ -49,7 +49,7 @@ def scan_queries(client, number):
 
     with CaptureQueriesContext(connection) as ctx:
         client.post(
-            "/station/3/scan/",
+            "/station/api/scan/",
             json.dumps({"code": number, "key": f"q-{number}"}),
             content_type="application/json",
         )
@@ -71,8 +71,11 @@ def measure(sizes=(100, 10_000)):
         users = get_user_model().objects
         office = Client(HTTP_HOST="127.0.0.1")
         office.force_login(users.get(username="office"))
-        station = Client(HTTP_HOST="127.0.0.1")
-        station.force_login(users.get(username="station"))
+        from bench.scan import device_token
+        from sessions.models import Station
+
+        token = device_token(Station.objects.get(name="北门-1"))
+        station = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Device {token}")
         counts[size] = {name: count_queries(office, name, kw) for name, kw in PAGES}
         number = (
             Capture.objects.filter(status="expected")

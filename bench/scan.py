@@ -3,17 +3,14 @@
     python -m bench.scan [--duration 10]
 
 gunicorn (2 sync workers, production settings) on loopback, on PostgreSQL when
-DATABASE_URL names one, else SQLite; a signed-in station account; each scan a new student
-(a JSON POST with its own idempotency key, as the station page sends it), from a roster of
+DATABASE_URL names one, else SQLite; a paired station device (its token in the
+Authorization header); each scan a new student (a JSON POST with its own idempotency key,
+as the station page sends it), from a roster of
 40,000. The baseline and the scans are measured in turns, two rounds each. Afterwards every
 scan must be recorded exactly once. Target: scans/s ≥ 0.5 × the indexed get's req/s.
 """
 
 import argparse
-import http.cookiejar
-import re
-import urllib.parse
-import urllib.request
 
 from bench.common import print_table, row
 from bench.lookup import GET_LUA, prepare
@@ -32,14 +29,13 @@ function init(args)
 end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Cookie"] = "%(cookies)s"
-wrk.headers["X-CSRFToken"] = "%(csrf)s"
+wrk.headers["Authorization"] = "Device %(token)s"
 request = function()
   -- Past the end of the roster the scans repeat (and main() refuses the run).
   local index = (%(offset)d + tid + n * %(threads)d) %% #numbers + 1
   n = n + 1
-  local body = string.format('{"code": "%%s", "key": "bench-%%d"}', numbers[index], index)
-  return wrk.format(nil, "/station/%(station)d/scan/", nil, body)
+  local body = string.format('{"code": "%%s", "key": "bench-key-%%08d"}', numbers[index], index)
+  return wrk.format(nil, "/station/api/scan/", nil, body)
 end
 response = function(status, headers, body)
   if status ~= 200 then io.stderr:write("scan answered " .. status .. "\n") end
@@ -47,18 +43,12 @@ end
 """
 
 
-def login(base, username, password):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    html = opener.open(base + "/login/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    body = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token, "username": username, "password": password}
-    ).encode()
-    opener.open(urllib.request.Request(base + "/login/", data=body))
-    cookies = {c.name: c.value for c in jar}
-    assert "sessionid" in cookies, "login failed"
-    return cookies
+def device_token(station):
+    """A device paired to the station, as the office pairs one: its token."""
+    from capture_portal.actors import Actor
+    from sessions.services import device_create
+
+    return device_create(actor=Actor.system(), station_id=station.pk, name="bench")[1]
 
 
 def main(duration=10, threads=2, rounds=2, students=40_000):
@@ -67,14 +57,11 @@ def main(duration=10, threads=2, rounds=2, students=40_000):
     worst round). Each scan names a student not scanned before."""
     need_wrk()
     data, _first = prepare(students)
-    from sessions.management.commands.seed_demo import DEMO_PASSWORD
     from sessions.models import Capture, CaptureLog, Station
 
-    station = Station.objects.get(name="北门-1")
+    token = device_token(Station.objects.get(name="北门-1"))
     gets, scans = [], []
     with gunicorn(bench_env()) as base:
-        cookies = login(base, "station", DEMO_PASSWORD)
-        header = "; ".join(f"{k}={v}" for k, v in cookies.items())
         wrk(base + "/bench/ok", duration=2)
         for _ in range(rounds):
             gets.append(wrk(base, lua_script(GET_LUA % {"data": data}), duration=duration))
@@ -82,10 +69,8 @@ def main(duration=10, threads=2, rounds=2, students=40_000):
             offset = sum(r["requests"] for r in scans) + 64 * len(scans)
             script = SCAN_LUA % {
                 "data": data,
-                "cookies": header,
-                "csrf": cookies["csrftoken"],
+                "token": token,
                 "threads": threads,
-                "station": station.pk,
                 "offset": offset,
             }
             scans.append(wrk(base, lua_script(script), duration=duration, threads=threads))

@@ -3,10 +3,11 @@
     python -m bench.two_servers              correctness, then throughput of 2 vs 1
     python -m bench.two_servers --check-only correctness only (CI runs this)
 
-Correctness: a station session opened on server A works on server B; four devices, two
-on each server, scan the same 200 students at once (each transition recorded exactly
-once); lookups run on both at once; the per-address lookup limit is shared (ten tries
-spread over both servers, the eleventh refused on either). Throughput: scans/s of one
+Correctness: a station device paired through server A works on server B, and a revoked
+one is refused by both at once; four devices, two on each server, scan the same 200
+students at once (each transition recorded exactly once); lookups run on both at once;
+the per-address lookup limit is shared (ten tries spread over both servers, the eleventh
+refused on either). Throughput: scans/s of one
 server against two (each a single gunicorn worker), measured in turns (two rounds, each
 scan a new student), target ≥ 1.7×.
 """
@@ -99,8 +100,9 @@ def redis_server():
 class Session:
     """A cookie-holding HTTP client for one server."""
 
-    def __init__(self, base, cookies=None):
+    def __init__(self, base, cookies=None, token=None):
         self.base = base
+        self.token = token
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
@@ -109,6 +111,8 @@ class Session:
 
     def request(self, path, data=None, headers=None, json_body=None):
         headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Device {self.token}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -138,41 +142,35 @@ def csrf(base):
     return {c.name: c.value for c in s.jar}["csrftoken"], token
 
 
-def login(base, username, password):
-    s = Session(base)
-    html = s.opener.open(base + "/login/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    body = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token, "username": username, "password": password}
-    ).encode()
-    try:
-        s.opener.open(urllib.request.Request(base + "/login/", data=body))
-    except urllib.error.HTTPError as exc:  # the redirect after a successful log-in
-        if exc.code != 302:
-            raise
-    cookies = {c.name: c.value for c in s.jar}
-    assert "sessionid" in cookies, "log-in failed"
-    return cookies
-
-
-def check(a, b, students, station_id, password):
-    from sessions.models import Capture, CaptureLog
+def check(a, b, students, station):
+    from bench.scan import device_token
+    from capture_portal.actors import Actor
+    from sessions.models import Capture, CaptureLog, Device
+    from sessions.services import device_revoke
 
     failures = []
-    cookies = login(a, "station", password)
-    status, _ = Session(b, cookies).request(f"/station/{station_id}/")
-    if status != 200:
-        failures.append(f"a session opened on A does not work on B ({status})")
+    token = device_token(station)
+    for base in (a, b):
+        status, _ = Session(base, token=token).request("/station/api/status/")
+        if status != 200:
+            failures.append(f"a paired device is refused by {base} ({status})")
+    revoked = device_token(station)
+    Session(a, token=revoked).request("/station/api/status/")
+    device_revoke(actor=Actor.system(), device_id=Device.objects.latest("id").pk)
+    for base in (a, b):
+        status, _ = Session(base, token=revoked).request("/station/api/status/")
+        if status != 401:
+            failures.append(f"a revoked device still works on {base} ({status})")
 
     numbers = [no for no, _name in students[:200]]
     outcomes, errors = [], []
 
     def device(base, order, tag):
-        s = Session(base, cookies)
+        s = Session(base, token=device_token(station))
         try:
             for no in order:
                 status, body = s.request(
-                    f"/station/{station_id}/scan/", json_body={"code": no, "key": f"{tag}-{no}"}
+                    "/station/api/scan/", json_body={"code": no, "key": f"{tag}-{no}"}
                 )
                 outcomes.append(json.loads(body)["outcome"] if status == 200 else status)
         except Exception as exc:  # collected and reported
@@ -246,26 +244,15 @@ def check(a, b, students, station_id, password):
     return failures
 
 
-def throughput(a, b, station_id, password, data, students, duration=10, rounds=2):
+def throughput(a, b, station, data, students, duration=10, rounds=2):
     """Scans/s of one server, then of both at once, in turns (`rounds` times), each scan a
     student not scanned before. Returns the means."""
-    from bench.scan import SCAN_LUA
+    from bench.scan import SCAN_LUA, device_token
 
-    cookies = login(a, "station", password)
-    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    token = device_token(station)
 
     def script(offset):
-        return lua_script(
-            SCAN_LUA
-            % {
-                "data": data,
-                "cookies": header,
-                "csrf": cookies["csrftoken"],
-                "threads": 2,
-                "station": station_id,
-                "offset": offset,
-            }
-        )
+        return lua_script(SCAN_LUA % {"data": data, "token": token, "threads": 2, "offset": offset})
 
     ones, twos = [], []
     free = 2_000  # the first students were scanned by the correctness checks
@@ -311,22 +298,21 @@ def main(check_only=False):
         os.environ["CACHE_URL"] = cache_url
         roster = 2_000 if check_only else 40_000
         data, _first = prepare(students=roster)
-        from sessions.management.commands.seed_demo import DEMO_PASSWORD
         from sessions.models import Station
         from units.models import Student
 
         students = list(Student.objects.order_by("?").values_list("student_no", "name")[:400])
-        station_id = Station.objects.get(name="北门-1").pk
+        station = Station.objects.get(name="北门-1")
         env = bench_env({"CACHE_URL": cache_url, "DATABASE_URL": os.environ["DATABASE_URL"]})
         with gunicorn(env, workers=1) as a, gunicorn(env, workers=1) as b:
-            failures = check(a, b, students, station_id, DEMO_PASSWORD)
+            failures = check(a, b, students, station)
             if failures:
                 print("FAILED:\n  " + "\n  ".join(failures))
                 return 1
             print("correctness: passed")
             if not check_only:
                 need_wrk()
-                throughput(a, b, station_id, DEMO_PASSWORD, data, roster)
+                throughput(a, b, station, data, roster)
     return 0
 
 

@@ -6,6 +6,5 @@ def roles(request):
     user = getattr(request, "user", None)
     return {
         "role_office": permissions.is_office(user),
-        "role_station": permissions.is_station(user),
         "role_counsellor": permissions.is_counsellor(user),
     }

@@ -139,10 +139,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's database sessions and ModelBackend, each with the one read that every signed-in
-# request makes written in plain SQL (capture_portal/auth.py says why).
-SESSION_ENGINE = "capture_portal.auth"
-AUTHENTICATION_BACKENDS = ["capture_portal.auth.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -8,6 +8,7 @@ from sessions.models import (
     Coordinator,
     CoordinatorChange,
     CoordinatorLink,
+    Device,
     RosterImport,
     SlotUnit,
     Station,
@@ -116,12 +117,13 @@ class CaptureLogAdmin(ReadOnlyAdmin):
         "from_status",
         "to_status",
         "actor_user",
+        "actor_device",
         "actor_label",
         "station",
     ]
     list_filter = ["action", "to_status", "capture__campaign", "capture__student__unit"]
     search_fields = ["capture__student__student_no", "capture__student__name"]
-    list_select_related = ["capture__student", "actor_user"]
+    list_select_related = ["capture__student", "actor_user", "actor_device"]
     list_per_page = 50
 
 
@@ -163,3 +165,16 @@ class CoordinatorLinkAdmin(ReadOnlyAdmin):
     list_filter = ["campaign"]
     search_fields = ["unit__name"]
     exclude = ["nonce"]
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyAdmin):
+    """Devices are paired and revoked on the office's stations page (a logged service);
+    the admin only shows them. The token and pairing code are never shown: only hashes
+    are stored."""
+
+    list_display = ["name", "station", "created_by", "created_at", "paired_at", "revoked_at"]
+    list_filter = ["station__session__campaign", "station"]
+    search_fields = ["name", "station__name"]
+    list_select_related = ["station", "created_by"]
+    exclude = ["token_hash", "pairing_hash"]

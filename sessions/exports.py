@@ -132,8 +132,9 @@ def schedule_workbook(windows):
     return annex_workbook(_("校内集中采集预估时间表"), ["培养单位名称", "预估时间"], groups)
 
 
-def shooting_numbers_workbook(entries):
-    flags = {"repeat": "重复", "order": "顺序颠倒", "text": "非数字"}
+def shooting_numbers_workbook(check):
+    flags = {"repeat": "重复", "order": "顺序颠倒", "text": "非数字", "outlier": "疑似输错"}
+    entries = check.entries
 
     def rows():
         for e in entries:
@@ -149,4 +150,10 @@ def shooting_numbers_workbook(entries):
             ]
 
     headers = ["拍摄号", "学号", "姓名", "培养单位", "采集时间", "站点", "提示"]
-    return write_workbook([Sheet(_("拍摄号对照"), headers, rows(), [10, 16, 10, 22, 17, 10, 14])])
+    gaps = ([first, last, last - first + 1] for first, last in check.gaps)
+    return write_workbook(
+        [
+            Sheet(_("拍摄号对照"), headers, rows(), [10, 16, 10, 22, 17, 10, 14]),
+            Sheet(_("缺号区间"), ["起", "止", "个数"], gaps, [12, 12, 8]),
+        ]
+    )

@@ -120,3 +120,30 @@ class LookupForm(forms.Form):
         import unicodedata
 
         return unicodedata.normalize("NFKC", self.cleaned_data["name"]).strip()
+
+
+class ShootingNoCorrectionForm(forms.Form):
+    """The office corrects a shooting number: whose (student number), the number, why."""
+
+    student_no = forms.CharField(label=_("学号"), max_length=32)
+    shooting_no = forms.CharField(label=_("正确的拍摄号"), max_length=30)
+    reason = forms.CharField(label=_("原因"), max_length=150)
+
+    def capture_id(self, session):
+        """The capture of that student in the session's campaign; DomainError otherwise."""
+        from django.utils.translation import gettext
+
+        from capture_portal.exceptions import DomainError
+        from sessions.models import Capture
+
+        capture_id = (
+            Capture.objects.filter(
+                campaign_id=session.campaign_id,
+                student__student_no=self.cleaned_data["student_no"].strip(),
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if capture_id is None:
+            raise DomainError(gettext("本次采集活动中没有这个学号。"), "not_found")
+        return capture_id

@@ -263,13 +263,23 @@ class CaptureLog(models.Model):
         related_name="+",
         verbose_name=_("操作人"),
     )
+    actor_device = models.ForeignKey(
+        "capture_sessions.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作设备"),
+    )
     actor_label = models.CharField(_("操作方"), max_length=100, blank=True)
     station = models.CharField(_("站点"), max_length=50, blank=True)
     occurred_at = models.DateTimeField(_("发生时间"))
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # Namespaced by the server (sessions.services.captures.client_key / server_key), so
+    # that a device's keys cannot collide with another device's or with the server's own.
     idempotency_key = models.CharField(
-        _("幂等键"), max_length=64, null=True, blank=True, unique=True
+        _("幂等键"), max_length=100, null=True, blank=True, unique=True
     )
 
     class Meta:
@@ -426,3 +436,56 @@ class CoordinatorLink(models.Model):
 
     def __str__(self):
         return f"{self.unit} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Device(models.Model):
+    """A browser paired by the office as one station's device (pretix's `Device`).
+
+    It authenticates with a token sent in an `Authorization: Device <token>` header; only
+    the token's SHA-256 is stored. A device is first created with a one-time pairing code
+    (its hash, valid for a few minutes) that the office shows as a link and QR code; opening
+    it in the station's browser turns the code into the token. Revoking takes effect at the
+    next request (sessions.devices)."""
+
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="devices", verbose_name=_("采集站点")
+    )
+    name = models.CharField(_("设备名称"), max_length=50)
+    token_hash = models.CharField(
+        _("令牌摘要"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    pairing_hash = models.CharField(
+        _("配对码摘要"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    pairing_expires_at = models.DateTimeField(_("配对码有效期至"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    paired_at = models.DateTimeField(_("配对时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("停用人"),
+    )
+
+    class Meta:
+        ordering = ["station", "-created_at", "-id"]
+        verbose_name = _("站点设备")
+        verbose_name_plural = _("站点设备")
+
+    def __str__(self):
+        return f"{self.name} · {self.station.name}"
+
+    @property
+    def is_active(self):
+        return self.paired_at is not None and self.revoked_at is None

@@ -1,5 +1,6 @@
 """What a pass is made of besides HTML: the QR image and the calendar file."""
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -13,19 +14,28 @@ from icalendar import Calendar, Event, Timezone, TimezoneStandard
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def _png(text):
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=3)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image().save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def qr_png(token):
     """The token as a QR code PNG. Cached: encoding with mask selection costs ~4 ms."""
     key = "pass-qr:" + hashlib.sha256(token.encode()).hexdigest()
     png = cache.get(key)
     if png is None:
-        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=3)
-        qr.add_data(token)
-        qr.make(fit=True)
-        buf = io.BytesIO()
-        qr.make_image().save(buf, format="PNG")
-        png = buf.getvalue()
+        png = _png(token)
         cache.set(key, png, 24 * 3600)
     return png
+
+
+def qr_data_uri(secret_text):
+    """A QR code to show once in a page (a pairing link): never cached."""
+    return "data:image/png;base64," + base64.b64encode(_png(secret_text)).decode()
 
 
 def _shanghai_timezone():

@@ -167,52 +167,27 @@ def unit_coordinators(unit, campaign):
 # --- students (no account) -------------------------------------------------------------
 
 
-def normalise_name(value):
-    """Names as typed on a phone: full-width forms, spaces and middle-dot variants folded."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", value or "")
-    text = "".join(text.split())
-    for dot in ("•", "・", "．", "‧", "∙"):
-        text = text.replace(dot, "·")
-    return text.casefold()
-
-
-def _lookup_sql():
-    from sessions.models import Capture
-    from units.models import Student
-
-    return (
-        "SELECT c.student_id, c.campaign_id, s.name"
-        f" FROM {Capture._meta.db_table} c"
-        f" JOIN {Student._meta.db_table} s ON s.id = c.student_id"
-        f" JOIN {Campaign._meta.db_table} k ON k.id = c.campaign_id"
-        " WHERE s.student_no = %s AND s.withdrawn = %s AND k.status = %s"
-        " ORDER BY c.campaign_id DESC LIMIT 1"
-    )
-
-
-_LOOKUP_SQL = _lookup_sql()
-
-
 def lookup_capture(student_no, name):
     """(student id, campaign id) of the student in the published campaign, if number and
-    name match; else None. The lookup is the day's hot path: three columns, one query.
-
-    One query, and the same work whether the number is unknown or the name is wrong: the
-    name is always compared in constant time, against a stand-in when nobody matched.
-    (Explicit ordering by id: Capture's default ordering would join again for nothing.)
-    """
-    from django.db import connection
+    name match; else None. One query, and the same work whether the number is unknown or
+    the name is wrong: the name is always compared in constant time, against a stand-in
+    when nobody matched."""
     from django.utils.crypto import constant_time_compare
 
-    # Plain SQL: building this three-table query through the ORM cost more than running
-    # it, and the lookup is the day's hottest anonymous path (bench/lookup.py measures it).
-    with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP_SQL, [student_no, False, Campaign.Status.PUBLISHED])
-        found = cursor.fetchall()
+    from sessions.models import Capture
+    from units.names import normalise_name
+
+    found = list(
+        Capture.objects.filter(
+            student__student_no=student_no,
+            student__withdrawn=False,
+            campaign__status=Campaign.Status.PUBLISHED,
+        )
+        .order_by("-campaign_id")
+        .values_list("student_id", "campaign_id", "student__name_key")[:1]
+    )
     stored = found[0][2] if found else "\u0000no-such-student"
-    matches = constant_time_compare(normalise_name(stored), normalise_name(name))
+    matches = constant_time_compare(stored, normalise_name(name))
     return found[0][:2] if found and matches else None
 
 
@@ -467,8 +442,25 @@ def not_arrived(session, unit_ids=None):
     return result
 
 
+def station_devices(campaign):
+    """The campaign's sessions' stations, each with its devices (newest first): 2 queries."""
+    from sessions.models import Device, Station
+
+    return list(
+        Station.objects.filter(session__campaign=campaign)
+        .select_related("session")
+        .prefetch_related(
+            Prefetch(
+                "devices",
+                queryset=Device.objects.select_related("created_by").order_by("-id"),
+            )
+        )
+        .order_by("session__date", "session__start", "order", "name")
+    )
+
+
 def station_recent(station, limit=10):
-    """The last scans recorded at a station (for the page without JavaScript)."""
+    """The last scans recorded at a station, with the students' names (for undo)."""
     from sessions.models import CaptureLog
 
     return list(
@@ -480,10 +472,25 @@ def station_recent(station, limit=10):
     )
 
 
+# A number further than this from every other one is probably a typo (8888888 among 1–5).
+OUTLIER_DISTANCE = 100
+GAP_RANGES_SHOWN = 100
+
+
+@dataclass
+class ShootingCheck:
+    entries: list  # {"capture", "number", "flags"} in the order students were photographed
+    gaps: list  # [(first, last)] missing between the smallest and largest plausible number
+    gaps_more: int  # ranges not listed beyond GAP_RANGES_SHOWN
+    missing: int  # numbers missing in all
+    outliers: int
+
+
 def shooting_numbers(session):
-    """Shooting numbers in the order students were photographed, each flagged:
-    ``repeat`` (the same number twice), ``order`` (smaller than the one before),
-    ``text`` (not a number); plus the numbers missing between the first and the last."""
+    """The shooting numbers of a campaign's photographed students, each flagged: ``repeat``
+    (the same number twice), ``order`` (smaller than the one before), ``text`` (not a
+    number), ``outlier`` (far from every other number: a probable typo). Gaps are ranges
+    between plausible numbers, so that the check stays small whatever was typed."""
     from collections import Counter
 
     from sessions.models import Capture
@@ -495,25 +502,47 @@ def shooting_numbers(session):
         .order_by("status_at", "id")
     )
     seen = Counter(c.shooting_no for c in rows)
-    entries, previous, numbers = [], None, []
+    values = sorted({int(c.shooting_no) for c in rows if c.shooting_no.isdigit()})
+    outliers = _outliers(values)
+    entries, previous = [], None
     for c in rows:
-        flags = []
-        if seen[c.shooting_no] > 1:
-            flags.append("repeat")
+        flags = ["repeat"] if seen[c.shooting_no] > 1 else []
         value = int(c.shooting_no) if c.shooting_no.isdigit() else None
         if value is None:
             flags.append("text")
+        elif value in outliers:
+            flags.append("outlier")
         else:
             if previous is not None and value < previous:
                 flags.append("order")
             previous = value
-            numbers.append(value)
         entries.append({"capture": c, "number": c.shooting_no, "flags": flags})
     gaps = []
-    if numbers:
-        present = set(numbers)
-        gaps = [n for n in range(min(numbers), max(numbers) + 1) if n not in present]
-    return entries, gaps
+    plausible = [v for v in values if v not in outliers]
+    for before, after in zip(plausible, plausible[1:], strict=False):
+        if after - before > 1:
+            gaps.append((before + 1, after - 1))
+    return ShootingCheck(
+        entries=entries,
+        gaps=gaps[:GAP_RANGES_SHOWN],
+        gaps_more=max(0, len(gaps) - GAP_RANGES_SHOWN),
+        missing=sum(last - first + 1 for first, last in gaps),
+        outliers=len(outliers),
+    )
+
+
+def _outliers(values):
+    """The sorted distinct values further than OUTLIER_DISTANCE from both neighbours."""
+    if len(values) < 3:
+        return set()
+    far = set()
+    for i, value in enumerate(values):
+        left = value - values[i - 1] if i > 0 else None
+        right = values[i + 1] - value if i + 1 < len(values) else None
+        gaps = [g for g in (left, right) if g is not None]
+        if min(gaps) > OUTLIER_DISTANCE:
+            far.add(value)
+    return far
 
 
 def absentee_counts(campaign):

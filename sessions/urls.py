@@ -31,6 +31,7 @@ staff_patterns = (
             name="shooting_numbers_xlsx",
         ),
         path("absentees/", staff.absentees, name="absentees"),
+        path("stations/", staff.stations, name="stations"),
     ],
     "staff",
 )
@@ -53,11 +54,13 @@ unit_patterns = (
 
 station_patterns = (
     [
-        path("", station.station_list, name="list"),
-        path("<int:station_id>/", station.station_screen, name="screen"),
-        path("<int:station_id>/scan/", station.station_scan, name="scan"),
-        path("<int:station_id>/undo/", station.station_undo, name="undo"),
-        path("<int:station_id>/shooting-no/", station.station_shooting_no, name="shooting_no"),
+        path("", station.station_app, name="app"),
+        path("sw.js", station.service_worker, name="service_worker"),
+        path("pair/<str:code>/", station.pair, name="pair"),
+        path("api/status/", station.api_status, name="status"),
+        path("api/scan/", station.api_scan, name="scan"),
+        path("api/undo/", station.api_undo, name="undo"),
+        path("api/shooting-no/", station.api_shooting_no, name="shooting_no"),
     ],
     "station",
 )

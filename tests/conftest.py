@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from capture_portal.actors import Actor
-from capture_portal.permissions import OFFICE_GROUP, STATION_GROUP
+from capture_portal.permissions import OFFICE_GROUP
 from tests.factories import (
     CampaignFactory,
     CaptureFactory,
@@ -60,9 +60,43 @@ def office_user(db):
     return _user("office-test", OFFICE_GROUP, is_staff=True)
 
 
-@pytest.fixture
-def station_user(db):
-    return _user("station-test", STATION_GROUP)
+def pair_device(station):
+    """A device paired to `station`, as the office's "pair this browser" makes it:
+    (device, token)."""
+    from sessions.services import device_create
+
+    return device_create(actor=Actor.system(), station_id=station.pk, name=f"{station.name}-设备")
+
+
+def station_of(campaign, name="北门-1", kind="photographed"):
+    """The campaign's station of that name (made, with a session, if missing)."""
+    from sessions.models import CaptureSession, Station
+    from tests.factories import CaptureSessionFactory
+
+    station = Station.objects.filter(session__campaign=campaign, name=name).first()
+    if station is None:
+        session = CaptureSession.objects.filter(campaign=campaign).first() or CaptureSessionFactory(
+            campaign=campaign
+        )
+        station = Station.objects.create(session=session, name=name, kind=kind)
+    return station
+
+
+def device_actor(campaign, name="北门-1", kind="photographed"):
+    from sessions.models import Device
+
+    device, _token = pair_device(station_of(campaign, name, kind))
+    return Actor.for_device(
+        Device.objects.select_related("station__session__campaign").get(pk=device.pk)
+    )
+
+
+def device_client(station):
+    """A test client that authenticates as a device paired to `station` (no cookies)."""
+    from django.test import Client
+
+    _device, token = pair_device(station)
+    return Client(HTTP_AUTHORIZATION=f"Device {token}")
 
 
 @pytest.fixture
@@ -112,8 +146,9 @@ def office(office_user):
 
 
 @pytest.fixture
-def station(station_user):
-    return Actor.of(station_user, label="北门-1")
+def station(campaign):
+    """A paired device at the exit door (北门-1) of `campaign`."""
+    return device_actor(campaign)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from units.names import normalise_name
+
 
 class TrainingUnit(models.Model):
     """A training unit (培养单位), e.g. 法学院."""
@@ -21,6 +23,31 @@ class TrainingUnit(models.Model):
         return self.name
 
 
+class StudentQuerySet(models.QuerySet):
+    """Keeps `name_key` in step with `name` on the bulk paths, which skip save()."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for student in objs:
+            student.name_key = normalise_name(student.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "name" in fields:
+            for student in objs:
+                student.name_key = normalise_name(student.name)
+            fields = [*fields, "name_key"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if "name" in kwargs and "name_key" not in kwargs:  # bulk_update sets both
+            if not isinstance(kwargs["name"], str):
+                raise TypeError("name_key follows name: update a name to a plain string only")
+            kwargs["name_key"] = normalise_name(kwargs["name"])
+        return super().update(**kwargs)
+
+
 class Student(models.Model):
     """An expected graduate. The full ID number is never stored: only its last 4 characters."""
 
@@ -32,6 +59,8 @@ class Student(models.Model):
 
     student_no = models.CharField(_("学号"), max_length=32, unique=True)
     name = models.CharField(_("姓名"), max_length=64)
+    # The name as every search compares it (units.names.normalise_name); set from `name`.
+    name_key = models.CharField(_("姓名检索键"), max_length=128, editable=False, default="")
     unit = models.ForeignKey(
         TrainingUnit, on_delete=models.PROTECT, related_name="students", verbose_name=_("培养单位")
     )
@@ -46,13 +75,15 @@ class Student(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = StudentQuerySet.as_manager()
+
     class Meta:
         ordering = ["unit__display_order", "student_no"]
         verbose_name = _("学生")
         verbose_name_plural = _("学生")
         indexes = [
             # Station search by name, counsellor roster by unit.
-            models.Index(fields=["name"], name="student_name_idx"),
+            models.Index(fields=["name_key"], name="student_name_key_idx"),
             models.Index(fields=["unit", "student_no"], name="student_unit_no_idx"),
         ]
         constraints = [
@@ -61,6 +92,13 @@ class Student(models.Model):
 
     def __str__(self):
         return f"{self.student_no} {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.name_key = normalise_name(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class UnitMembership(models.Model):

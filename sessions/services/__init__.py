@@ -9,6 +9,7 @@ from sessions.services.captures import (  # noqa: F401
     capture_photograph,
     capture_receive_sheet,
     capture_send_offsite,
+    capture_set_shooting_no,
     capture_undo,
     capture_verify_sheet,
 )
@@ -16,6 +17,12 @@ from sessions.services.coordinators import (  # noqa: F401, E402
     CoordinatorEntry,
     coordinator_edit_refusal,
     coordinators_register,
+)
+from sessions.services.devices import (  # noqa: F401, E402
+    device_create,
+    device_pair,
+    device_pairing_create,
+    device_revoke,
 )
 from sessions.services.links import coordinator_link_rotate  # noqa: F401, E402
 from sessions.services.roster import (  # noqa: F401, E402
@@ -27,11 +34,13 @@ from sessions.services.roster import (  # noqa: F401, E402
 from sessions.services.scans import (  # noqa: F401, E402
     ScanAnswer,
     absentees_send_offsite,
-    capture_set_shooting_no,
     resolve_code,
     scan_record,
+    scan_shooting_no,
+    scan_time,
     scan_undo,
     session_close,
+    shooting_no_correct,
 )
 from sessions.services.schedule import (  # noqa: F401, E402
     schedule_apply_proposal,

@@ -1,21 +1,32 @@
-"""Capture status transitions (DESIGN.md §4): the only code that changes `Capture.status`.
+"""Capture changes (DESIGN.md §4): the only code that writes `Capture.status` and
+`Capture.shooting_no`.
 
-Every public function here takes the acting principal (`capture_portal.actors.Actor`),
-locks the capture row, re-checks the transition under the lock, writes the new state and
-a `CaptureLog` row in one transaction, and raises `DomainError` with a stable code. A door
-scan, which has just read the row, may skip reading it again: its UPDATE is then the lock
-and re-checks the status it read, and only a row that moved meanwhile is read again under
-the lock (`seen=`). The statements are plain SQL (sessions/services/rows.py).
+Every change goes through one function, `_perform`, shaped like pretix's `perform_checkin`:
 
-- ``not_found``      no such capture (or not visible to the actor);
-- ``forbidden``      the actor's role or scope does not allow this change;
-- ``not_allowed``    the transition is not allowed from the current status;
-- ``campaign_closed`` the campaign no longer accepts changes;
-- ``reason_required`` an exemption without a reason.
+1. open a transaction (`transaction.atomic`);
+2. `select_for_update()` the capture rows, with `select_related` for what the rules read
+   (student, unit, campaign), in primary-key order so that two bulk changes cannot deadlock;
+3. check each row against RULES: who may do it, from which statuses, to which status, and,
+   for a step that refers to an earlier one (undoing a scan, a shooting number after a
+   photograph), that the step is still the capture's latest status change;
+4. write the new state (one UPDATE per target status) and one `CaptureLog` row per capture;
+5. refuse with a coded `DomainError` otherwise, writing nothing.
 
-Repeats are idempotent: a transition whose target is already the current status returns
-the current state with ``changed=False`` and writes nothing, and a repeated client
-``idempotency_key`` returns the result it produced the first time.
+The public functions below are that one function with its arguments named for a caller: a
+door scan (`capture_arrive`, `capture_photograph`), an undo, a counsellor's or the office's
+step, a shooting number, and `captures_transition_many` for closing a session or sending a
+unit's absentees off-site (the same checks, in chunks of CHUNK rows inside one transaction,
+so that no statement exceeds a database's parameter limit).
+
+Codes: ``not_found`` (no such capture, or not in the device's campaign), ``forbidden``
+(the actor's role or scope), ``not_allowed`` (not from the current status),
+``campaign_closed``, ``superseded`` (the step referred to is no longer the latest),
+``reason_required``, ``key_conflict`` (a client key already used for another student or
+door).
+
+Repeats are idempotent: a change whose result is already there returns ``changed=False``
+and writes nothing; a repeated client idempotency key returns the first result (the key's
+unique constraint, not a read, keeps a writing request from repeating).
 """
 
 import logging
@@ -27,11 +38,11 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, CaptureLog
-from sessions.services import rows
 from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 S = Capture.Status
+CHUNK = 5_000  # rows per statement in a bulk change (PostgreSQL allows 65,535 parameters)
 
 
 @dataclass(frozen=True)
@@ -41,254 +52,361 @@ class TransitionResult:
     log: CaptureLog | None = None
 
 
-# action -> (statuses it may start from, target status, who may do it)
-_STATION = "station"
-_UNIT = "unit"  # office, or a counsellor of the student's unit
-_OFFICE = "office"
-TRANSITIONS = {
-    "arrive": (frozenset({S.EXPECTED}), S.ARRIVED, _STATION),
-    "photograph": (frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, _STATION),
-    "mark_absent": (frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, _OFFICE),
-    "send_offsite": (frozenset({S.EXPECTED, S.ABSENT}), S.OFFSITE, _UNIT),
-    "receive_sheet": (frozenset({S.OFFSITE}), S.SHEET_RECEIVED, _UNIT),
-    "verify_sheet": (frozenset({S.SHEET_RECEIVED}), S.VERIFIED, _UNIT),
-    "exempt": (frozenset(set(S) - {S.EXEMPT}), S.EXEMPT, _OFFICE),
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset
+    # The status moved to: one status, a {from: to} mapping (undo), or None (the status
+    # stays; the change is the shooting number).
+    target: object
+    who: str  # STATION | UNIT (office or the student's counsellor) | OFFICE
+
+
+STATION, UNIT, OFFICE = "station", "unit", "office"
+_ALL = frozenset(S)
+RULES = {
+    "arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, STATION),
+    "photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, STATION),
+    # Undo steps back along the station path only (a wrong scan at a door).
+    "undo": Rule(
+        frozenset({S.PHOTOGRAPHED, S.ARRIVED}),
+        {S.PHOTOGRAPHED: S.ARRIVED, S.ARRIVED: S.EXPECTED},
+        STATION,
+    ),
+    "mark_absent": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, OFFICE),
+    "send_offsite": Rule(frozenset({S.EXPECTED, S.ABSENT}), S.OFFSITE, UNIT),
+    "receive_sheet": Rule(frozenset({S.OFFSITE}), S.SHEET_RECEIVED, UNIT),
+    "verify_sheet": Rule(frozenset({S.SHEET_RECEIVED}), S.VERIFIED, UNIT),
+    "exempt": Rule(_ALL - {S.EXEMPT}, S.EXEMPT, OFFICE),
+    "shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, STATION),
+    "correct_shooting_no": Rule(_ALL, None, OFFICE),
 }
-# Undo steps back along the station path only (a wrong click at a door).
-UNDO = {S.PHOTOGRAPHED: S.ARRIVED, S.ARRIVED: S.EXPECTED}
+# Kept for the pages that list what each action does.
+TRANSITIONS = {
+    action: (rule.sources, rule.target, rule.who)
+    for action, rule in RULES.items()
+    if not isinstance(rule.target, dict) and rule.target is not None
+}
+# Log actions that record a number, not a status change: "the latest step" skips them.
+NUMBER_ACTIONS = ("shooting_no", "correct_shooting_no")
 
 
-def _check_actor(actor, capture, who):
-    if who == _STATION:
-        allowed = actor.is_station
-    elif who == _OFFICE:
-        allowed = actor.is_office
-    else:
-        allowed = may_act_for_unit(actor, capture.student.unit_id)
-    if not allowed:
-        raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
+def client_key(device_id, key):
+    """A device's idempotency key as stored: namespaced by the device, so that one device's
+    keys never meet another's, nor the server's own (server_key)."""
+    return f"d{device_id}:{key}" if key else None
 
 
-def _lock(capture_id):
-    capture = rows.lock_capture(capture_id)
-    if capture is None:
-        raise DomainError(_("找不到该学生的采集记录。"), "not_found")
-    return capture
+def server_key(purpose, ident):
+    return f"srv:{purpose}:{ident}"
 
 
-def replayed_log(idempotency_key):
-    """The log row a client key already produced, or None (the common case: one indexed
-    read of the key, without the ORM)."""
-    log_id = rows.log_id_for_key(idempotency_key)
-    if log_id is None:
-        return None
-    return CaptureLog.objects.select_related("capture__student__unit", "capture__campaign").get(
-        pk=log_id
+def _allowed(actor, capture, who, unit_checks):
+    if who == STATION:
+        if not actor.is_station:
+            return False
+        # A device acts only in its own station's campaign.
+        return actor.device is None or actor.campaign_id == capture.campaign_id
+    if who == OFFICE:
+        return actor.is_office
+    unit_id = capture.student.unit_id
+    if unit_id not in unit_checks:
+        unit_checks[unit_id] = may_act_for_unit(actor, unit_id)
+    return unit_checks[unit_id]
+
+
+def _target(capture, rule, shooting_no):
+    """The status the capture moves to, or None when the change is already there.
+    Raises DomainError ``not_allowed``."""
+    if capture.status not in rule.sources:
+        if rule.target is None:
+            message = _("只能给已采集的学生登记拍摄号。")
+        elif isinstance(rule.target, dict):
+            message = _("当前状态“%(status)s”没有可撤销的操作。")
+        else:
+            message = _("当前状态为“%(status)s”，不能执行此操作。")
+        if capture.status == rule.target:
+            return None
+        raise DomainError(message % {"status": capture.get_status_display()}, "not_allowed")
+    if rule.target is None:
+        return None if capture.shooting_no == shooting_no else capture.status
+    if isinstance(rule.target, dict):
+        return rule.target[capture.status]
+    return rule.target
+
+
+def _latest_step(capture_id):
+    return (
+        CaptureLog.objects.filter(capture_id=capture_id)
+        .exclude(action__in=NUMBER_ACTIONS)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
     )
 
 
-def _replay(idempotency_key):
-    log = replayed_log(idempotency_key)
+def key_replay(idempotency_key, capture_id, station):
+    """The first result of a repeated key, or None. A key reused for another student or
+    at another door is refused: it must not answer with somebody else's green."""
+    log = (
+        CaptureLog.objects.select_related("capture__student__unit", "capture__campaign")
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
     if log is None:
         return None
+    if log.capture_id != capture_id or log.station != station:
+        raise DomainError(_("这个请求编号已用于另一名学生或另一个站点。"), "key_conflict")
     return TransitionResult(capture=log.capture, changed=True, log=log)
 
 
-def _apply(capture, *, actor, action, target, station, occurred_at, note, idempotency_key):
-    """Write the transition, atomically; None if the status moved meanwhile."""
-    from_status = capture.status
-    log = rows.write_transition(
-        capture,
-        action=action,
-        target=target,
-        actor=actor,
-        station=station,
-        occurred_at=occurred_at,
-        note=note,
-        key=idempotency_key,
-    )
-    if log is None:
-        return None
-    # Ids only: no names or student numbers in the logs; and only what was committed.
-    transaction.on_commit(
-        lambda: logger.info("capture %s %s: %s -> %s", capture.pk, action, from_status, target)
-    )
-    return TransitionResult(capture=capture, changed=True, log=log)
-
-
-def _target(capture, action):
-    """The status `action` moves the capture to, or None when it is there already.
-    Raises DomainError ``campaign_closed`` or ``not_allowed``."""
-    if capture.campaign.status == Campaign.Status.CLOSED:
-        raise _campaign_closed()
-    if action == "undo":
-        target = UNDO.get(capture.status)
-        if target is None:
-            raise DomainError(
-                _("当前状态“%(status)s”没有可撤销的操作。")
-                % {"status": capture.get_status_display()},
-                "not_allowed",
-            )
-        return target
-    sources, target, _who = TRANSITIONS[action]
-    if capture.status == target:
-        return None
-    if capture.status not in sources:
-        raise DomainError(
-            _("当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": capture.get_status_display()},
-            "not_allowed",
-        )
-    return target
-
-
-def _transition(
+def _perform(
     *,
     actor,
-    capture_id,
     action,
+    capture_ids,
     station="",
     occurred_at=None,
     note="",
     idempotency_key=None,
-    seen=None,
+    after_log=None,
+    shooting_no="",
+    strict=True,
 ):
-    write = {
-        "actor": actor,
-        "action": action,
-        "station": station,
-        "occurred_at": occurred_at,
-        "note": note,
-        "idempotency_key": idempotency_key,
-    }
+    """The one write path of captures (see the module docstring).
+
+    `strict`: a single capture named by a caller (a scan, a page's button) is refused with
+    DomainError; a bulk change (strict=False) leaves the captures it may not move alone and
+    reports how many moved. `after_log`: the id of the step this change refers to, which
+    must still be the capture's latest status change (``superseded`` otherwise).
+    `idempotency_key`: as stored (client_key / server_key). Returns the results of the
+    captures that changed or were already there (strict), or how many changed (bulk).
+    """
+    rule = RULES[action]
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    results = []
+    moved = 0
+    unit_checks = {}
     try:
-        if seen is not None:
-            # The caller read the row moments ago (a door scan). When that read allows the
-            # transition, the UPDATE itself locks the row and re-checks that its status is
-            # still the one read; anything else goes the locked way below.
-            if seen.pk != capture_id:
-                raise ValueError("seen is not the capture named by capture_id")
-            _check_actor(actor, seen, _who_may(action))
-            target = _target_or_none(seen, action)
-            if target is not None:
-                result = _apply(seen, target=target, **write)
-                if result is not None:
-                    return result
         with transaction.atomic():
-            capture = _lock(capture_id)
-            _check_actor(actor, capture, _who_may(action))
-            try:
-                target = _target(capture, action)
-            except DomainError:
-                # A repeated key whose first request moved the student on answers as it
-                # did then (read under the lock, so a retry waits for its first request).
-                replayed = _replay(idempotency_key) if idempotency_key else None
-                if replayed is None:
-                    raise
-                return replayed
-            if target is None:
-                replayed = _replay(idempotency_key) if idempotency_key else None
-                return replayed or TransitionResult(capture=capture, changed=False)
-            # A repeated key that gets here (its student was moved back since) fails the
-            # key's unique constraint and writes nothing: see below.
-            result = _apply(capture, target=target, **write)
-            if result is None:
-                # The row is locked, so only its campaign can have changed: closed since.
-                raise _campaign_closed()
-            return result
+            for start in range(0, len(capture_ids), CHUNK):
+                chunk = capture_ids[start : start + CHUNK]
+                captures = list(
+                    Capture.objects.select_for_update(of=("self",))
+                    .select_related("student__unit", "campaign")
+                    .filter(pk__in=chunk)
+                    .order_by("pk")
+                )
+                if strict and not captures:
+                    raise DomainError(_("找不到该学生的采集记录。"), "not_found")
+                moves = []
+                for capture in captures:
+                    if capture.campaign.status == Campaign.Status.CLOSED:
+                        raise DomainError(
+                            _("本次采集活动已结束，不能再修改状态。"), "campaign_closed"
+                        )
+                    if not _allowed(actor, capture, rule.who, unit_checks):
+                        if actor.device is not None and rule.who == STATION:
+                            raise DomainError(_("找不到该学生的采集记录。"), "not_found")
+                        raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
+                    try:
+                        target = _target(capture, rule, shooting_no)
+                        if target is not None and after_log is not None:
+                            if _latest_step(capture.pk) != after_log:
+                                raise DomainError(
+                                    _("这名学生之后已有新的登记，不能再修改这一条。"),
+                                    "superseded",
+                                )
+                    except DomainError:
+                        if not strict:
+                            continue
+                        replayed = idempotency_key and key_replay(
+                            idempotency_key, capture.pk, station
+                        )
+                        if replayed:
+                            return [replayed]
+                        raise
+                    if target is None:
+                        if strict:
+                            replayed = idempotency_key and key_replay(
+                                idempotency_key, capture.pk, station
+                            )
+                            results.append(replayed or TransitionResult(capture, changed=False))
+                        continue
+                    moves.append((capture, target))
+                written = _write(
+                    moves,
+                    actor=actor,
+                    action=action,
+                    station=station,
+                    occurred_at=occurred_at,
+                    now=now,
+                    note=note,
+                    idempotency_key=idempotency_key,
+                    shooting_no=shooting_no,
+                )
+                moved += len(written)
+                if strict:
+                    results.extend(written)
     except IntegrityError:
-        # The key was used before (or by a request racing this one): the transaction
-        # rolled back, so answer with the first result.
-        if idempotency_key:
-            replayed = _replay(idempotency_key)
-            if replayed is not None:
-                return replayed
+        # The client key was used before (or by a request racing this one): everything
+        # above rolled back; answer with the first result, if it was for the same scan.
+        replayed = (
+            idempotency_key and strict and key_replay(idempotency_key, capture_ids[0], station)
+        )
+        if replayed:
+            return [replayed]
         raise
+    return results if strict else moved
 
 
-def _campaign_closed():
-    return DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
+def _write(moves, *, actor, action, station, occurred_at, now, note, idempotency_key, shooting_no):
+    """Apply checked moves under their locks: one UPDATE per target status, one INSERT of
+    the log rows. Returns their results."""
+    if not moves:
+        return []
+    numbers = RULES[action].target is None
+    logs = [
+        CaptureLog(
+            capture_id=capture.pk,
+            action=action,
+            from_status=capture.status,
+            to_status=target,
+            actor_user=actor.user,
+            actor_device=actor.device,
+            actor_label=actor.label,
+            station=station,
+            occurred_at=occurred_at,
+            recorded_at=now,
+            note=_number_note(capture, shooting_no, note) if numbers else note[:200],
+            idempotency_key=idempotency_key,
+        )
+        for capture, target in moves
+    ]
+    by_target = {}
+    for capture, target in moves:
+        by_target.setdefault(target, []).append(capture.pk)
+    for target, ids in by_target.items():
+        fields = {"updated_at": now}
+        if numbers:
+            fields["shooting_no"] = shooting_no
+        else:
+            fields.update(status=target, status_at=occurred_at, status_station=station)
+            if action == "undo" and target == S.ARRIVED:
+                # The shooting number belonged to the photograph being undone.
+                fields["shooting_no"] = ""
+        Capture.objects.filter(pk__in=ids).update(**fields)
+    CaptureLog.objects.bulk_create(logs)
+    for (capture, target), log in zip(moves, logs, strict=True):
+        if numbers:
+            capture.shooting_no = shooting_no
+        else:
+            capture.status, capture.status_at, capture.status_station = target, occurred_at, station
+        log.capture = capture
+    if len(moves) == 1:
+        capture, target = moves[0]
+        # Ids only: no names or student numbers in the logs; and only what was committed.
+        from_status = logs[0].from_status
+        transaction.on_commit(
+            lambda: logger.info("capture %s %s: %s -> %s", capture.pk, action, from_status, target)
+        )
+    return [
+        TransitionResult(capture=capture, changed=True, log=log)
+        for (capture, _target), log in zip(moves, logs, strict=True)
+    ]
 
 
-def _who_may(action):
-    return _STATION if action == "undo" else TRANSITIONS[action][2]
+def _number_note(capture, shooting_no, note):
+    text = _("拍摄号 %(old)s → %(new)s") % {"old": capture.shooting_no or "—", "new": shooting_no}
+    return f"{text}；{note}"[:200] if note else text
 
 
-def _target_or_none(capture, action):
-    try:
-        return _target(capture, action)
-    except DomainError:
-        return None
+def _one(**kwargs):
+    return _perform(**kwargs)[0]
 
 
-def capture_arrive(
-    *, actor, capture_id, station="", occurred_at=None, idempotency_key=None, seen=None
-):
-    """Record arrival at the entry door (expected → arrived). Station or office.
-
-    `seen`: the capture as the caller read it in this request (a scan), which spares
-    reading it again when nothing changed since."""
-    return _transition(
+def capture_arrive(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
+    """Record arrival at the entry door (expected → arrived). A station device."""
+    return _one(
         actor=actor,
-        capture_id=capture_id,
         action="arrive",
+        capture_ids=[capture_id],
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
-        seen=seen,
     )
 
 
-def capture_photograph(
-    *, actor, capture_id, station="", occurred_at=None, idempotency_key=None, seen=None
-):
+def capture_photograph(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
     """Record "photographed" at the exit door (expected or arrived → photographed).
 
     A station may skip arrival. Photographing twice answers with the first time and
-    station (``changed=False``) and writes nothing. `seen`: as for capture_arrive.
-    """
-    return _transition(
+    station (``changed=False``) and writes nothing."""
+    return _one(
         actor=actor,
-        capture_id=capture_id,
         action="photograph",
+        capture_ids=[capture_id],
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
-        seen=seen,
     )
 
 
-def capture_undo(*, actor, capture_id, station="", note="", idempotency_key=None):
-    """Undo a door scan: photographed → arrived, arrived → expected. A new log row."""
-    return _transition(
+def capture_undo(*, actor, capture_id, undoes, station="", note="", idempotency_key=None):
+    """Undo a door scan (photographed → arrived, arrived → expected): a new log row.
+    `undoes`: the log id of the scan, which must still be the capture's latest step,
+    checked under the row's lock (``superseded``)."""
+    return _one(
         actor=actor,
-        capture_id=capture_id,
         action="undo",
+        capture_ids=[capture_id],
         station=station,
         note=note,
+        idempotency_key=idempotency_key,
+        after_log=undoes,
+    )
+
+
+def capture_set_shooting_no(
+    *, actor, capture_id, shooting_no, after_log=None, station="", note="", idempotency_key=None
+):
+    """Record the shooting number (拍摄号) of a photographed student: at the exit door, for
+    the photograph `after_log` (still the capture's latest step), or by the office as a
+    correction with a reason (`note`, required)."""
+    office = actor.device is None and actor.is_office
+    if office and not (note or "").strip():
+        raise DomainError(_("修改拍摄号必须填写原因。"), "reason_required")
+    return _one(
+        actor=actor,
+        action="correct_shooting_no" if office else "shooting_no",
+        capture_ids=[capture_id],
+        station=station,
+        note=(note or "").strip(),
+        shooting_no=shooting_no,
+        after_log=None if office else after_log,
         idempotency_key=idempotency_key,
     )
 
 
 def capture_mark_absent(*, actor, capture_id, note=""):
     """After the session: expected or arrived → absent. Office only."""
-    return _transition(actor=actor, capture_id=capture_id, action="mark_absent", note=note)
+    return _one(actor=actor, action="mark_absent", capture_ids=[capture_id], note=note)
 
 
 def capture_send_offsite(*, actor, capture_id, note=""):
     """To off-site capture (known in advance, or after being absent). Office or the
     student's counsellor."""
-    return _transition(actor=actor, capture_id=capture_id, action="send_offsite", note=note)
+    return _one(actor=actor, action="send_offsite", capture_ids=[capture_id], note=note)
 
 
 def capture_receive_sheet(*, actor, capture_id, note=""):
     """The unit received the off-site paper sheet (offsite → sheet_received)."""
-    return _transition(actor=actor, capture_id=capture_id, action="receive_sheet", note=note)
+    return _one(actor=actor, action="receive_sheet", capture_ids=[capture_id], note=note)
 
 
 def capture_verify_sheet(*, actor, capture_id, note=""):
     """The unit checked that the photo is the student (sheet_received → verified)."""
-    return _transition(actor=actor, capture_id=capture_id, action="verify_sheet", note=note)
+    return _one(actor=actor, action="verify_sheet", capture_ids=[capture_id], note=note)
 
 
 def capture_exempt(*, actor, capture_id, reason):
@@ -296,34 +414,18 @@ def capture_exempt(*, actor, capture_id, reason):
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("免采必须填写原因。"), "reason_required")
-    return _transition(actor=actor, capture_id=capture_id, action="exempt", note=reason)
+    return _one(actor=actor, action="exempt", capture_ids=[capture_id], note=reason)
 
 
-def captures_transition_many(*, actor, captures, action, note="", now=None):
-    """Move many captures at once (closing a session, sending a unit's absentees off-site).
-
-    The caller selects the captures with ``select_for_update()`` inside its transaction and
-    has checked the actor; the target comes from TRANSITIONS[action], and every capture
-    whose status is not a source of that action is left alone. One log row per capture,
-    one UPDATE for all. Returns how many moved.
-    """
-    sources, target, _who = TRANSITIONS[action]
-    now = now or timezone.now()
-    moving = [c for c in captures if c.status in sources]
-    CaptureLog.objects.bulk_create(
-        CaptureLog(
-            capture_id=c.pk,
-            action=action,
-            from_status=c.status,
-            to_status=target,
-            actor_user=actor.user,
-            actor_label=actor.label,
-            occurred_at=now,
-            note=note[:200],
-        )
-        for c in moving
+def captures_transition_many(*, actor, capture_ids, action, note="", occurred_at=None):
+    """Move many captures at once (closing a session, a unit's absentees off-site), in
+    chunks inside the caller's transaction or one of its own. Captures the action does
+    not apply to are left alone. Returns how many moved."""
+    return _perform(
+        actor=actor,
+        action=action,
+        capture_ids=list(capture_ids),
+        note=note,
+        occurred_at=occurred_at,
+        strict=False,
     )
-    Capture.objects.filter(pk__in=[c.pk for c in moving]).update(
-        status=target, status_at=now, status_station="", updated_at=now
-    )
-    return len(moving)

@@ -4,20 +4,23 @@ selector → message → redirect."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from capture_portal.permissions import office_required
 from capture_portal.xlsx import xlsx_response
-from sessions import exports, scheduling, selectors, services
+from sessions import exports, passes, scheduling, selectors, services
 from sessions.forms import (
     MoveUnitForm,
     ProposalForm,
     RosterConfirmForm,
     RosterUploadForm,
+    ShootingNoCorrectionForm,
     SlotTimesForm,
 )
 from sessions.models import Capture, CaptureSession, RosterImport, TimeSlot
@@ -283,18 +286,39 @@ def close_session(request, session_id):
 
 
 @office_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def shooting_numbers(request, session_id):
     session = get_object_or_404(CaptureSession, pk=session_id)
-    entries, gaps = selectors.shooting_numbers(session)
+    if request.method == "POST":
+        form = ShootingNoCorrectionForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.shooting_no_correct(
+                    actor=Actor.of(request.user),
+                    capture_id=form.capture_id(session),
+                    shooting_no=form.cleaned_data["shooting_no"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("已更正 %(name)s 的拍摄号为 %(no)s")
+                    % {"name": result.capture.student.name, "no": result.capture.shooting_no},
+                )
+                return redirect("staff:shooting_numbers", session.pk)
+    else:
+        form = ShootingNoCorrectionForm()
+    check = selectors.shooting_numbers(session)
     return render(
         request,
         "capture_sessions/staff/shooting_numbers.html",
         {
             "session": session,
-            "entries": entries,
-            "gaps": gaps,
-            "flagged": sum(1 for e in entries if e["flags"]),
+            "check": check,
+            "flagged": sum(1 for e in check.entries if e["flags"]),
+            "form": form,
         },
     )
 
@@ -303,9 +327,9 @@ def shooting_numbers(request, session_id):
 @require_GET
 def shooting_numbers_xlsx(request, session_id):
     session = get_object_or_404(CaptureSession, pk=session_id)
-    entries, _gaps = selectors.shooting_numbers(session)
     return xlsx_response(
-        exports.shooting_numbers_workbook(entries), f"拍摄号-{session.date:%Y%m%d}.xlsx"
+        exports.shooting_numbers_workbook(selectors.shooting_numbers(session)),
+        f"拍摄号-{session.date:%Y%m%d}.xlsx",
     )
 
 
@@ -330,3 +354,57 @@ def absentees(request):
     return render(
         request, "capture_sessions/staff/absentees.html", {"campaign": campaign, "rows": rows}
     )
+
+
+@office_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def stations(request):
+    """Stations and their devices: pair this browser, show a pairing link, revoke."""
+    campaign = selectors.office_campaign()
+    context = {"campaign": campaign, "stations": []}
+    if campaign is None:
+        return render(request, "capture_sessions/staff/stations.html", context)
+    if request.method == "POST":
+        actor = Actor.of(request.user)
+        action = request.POST.get("action")
+        try:
+            if action == "pair_here":
+                device, token = services.device_create(
+                    actor=actor, station_id=_post_id(request, "station_id")
+                )
+                return render(
+                    request,
+                    "capture_sessions/station/paired.html",
+                    {"device": device, "token": token},
+                )
+            if action == "pairing_link":
+                device, code = services.device_pairing_create(
+                    actor=actor,
+                    station_id=_post_id(request, "station_id"),
+                    name=request.POST.get("name", ""),
+                )
+                link = request.build_absolute_uri(reverse("station:pair", args=[code]))
+                context.update(
+                    pairing={"device": device, "link": link, "qr": passes.qr_data_uri(link)}
+                )
+            elif action == "revoke":
+                device = services.device_revoke(
+                    actor=actor, device_id=_post_id(request, "device_id")
+                )
+                messages.success(request, _("已停用设备：%(name)s") % {"name": device.name})
+                return redirect("staff:stations")
+            else:
+                raise DomainError(_("未知操作。"), "invalid")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("staff:stations")
+    context["stations"] = selectors.station_devices(campaign)
+    return render(request, "capture_sessions/staff/stations.html", context)
+
+
+def _post_id(request, name):
+    value = request.POST.get(name, "")
+    if not value.isdigit() or len(value) > 18:
+        raise DomainError(_("请求无效。"), "invalid")
+    return int(value)

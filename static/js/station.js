@@ -1,23 +1,60 @@
-// Door station: scans answer without a page reload, survive network drops, can be undone.
+// Door station on a paired device: scans answer at once, survive network and server faults,
+// and are never dropped.
 //
-// Every scan gets a client key and its own time when it is typed. If the network is down
-// (or scans are already waiting), it is queued in localStorage and uploaded in order when
-// the network is back; the server records the original time, and a re-upload of a scan it
-// already has returns the first answer (the key is unique server-side).
+// Every scan is written to this browser's storage first (the queue), then uploaded in
+// order with its own time and a client key (the server answers a repeated key with the
+// first answer). A scan leaves the queue only when the server answered it about that
+// student (recorded, already, refused with a reason, needs a confirmation). A network
+// fault or an unauthorised device keeps everything queued and says so; a server fault
+// skips that scan for now, and a scan that keeps failing (or that the server will never
+// take as sent) moves to the visible "needs attention" list instead of blocking the rest.
+// Scans that need the operator (attention notes, several students of one name) wait in
+// their own list until confirmed or dismissed.
 (function () {
   const root = document.getElementById("station");
   if (!root) return;
   const t = root.dataset;
-  const form = document.getElementById("scan-form");
-  const input = document.getElementById("scan-input");
-  const answerBox = document.getElementById("answer");
-  const net = document.getElementById("net");
-  const recent = document.getElementById("recent");
-  const shootingForm = document.getElementById("shooting-form");
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
-  const QUEUE_KEY = `capture-station-${t.station}-queue`;
+  const TOKEN_KEY = "capture-device-token";
+  const QUEUE_KEY = "capture-station-queue";
+  const ATTENTION_KEY = "capture-station-attention";
+  const PROBLEMS_KEY = "capture-station-problems";
+  const INFO_KEY = "capture-station-info";
+  const MAX_ATTEMPTS = 3;
+  const $ = (id) => document.getElementById(id);
+  const form = $("scan-form");
+  const input = $("scan-input");
+  const answerBox = $("answer");
+  const net = $("net");
+  const recent = $("recent");
+  const shootingForm = $("shooting-form");
+  const deviceProblem = $("device-problem");
+  const token = localStorage.getItem(TOKEN_KEY);
   let online = navigator.onLine;
+  let unauthorised = false;
   let flushing = false;
+  let again = false; // a scan was queued while a flush was running
+  let info = load(INFO_KEY, null);
+  let shootingFor = null; // {log_id, name}: the photograph a shooting number belongs to
+
+  if (!token) {
+    $("station-unpaired").hidden = false;
+    return;
+  }
+  root.hidden = false;
+
+  function load(key, fallback) {
+    try {
+      const value = JSON.parse(localStorage.getItem(key));
+      return value === null ? fallback : value;
+    } catch (err) {
+      return fallback;
+    }
+  }
+
+  function store(key, value) {
+    localStorage.setItem(key, JSON.stringify(value));
+    render();
+  }
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -26,211 +63,383 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function loadQueue() {
-    try {
-      return JSON.parse(localStorage.getItem(QUEUE_KEY)) || [];
-    } catch (err) {
-      return [];
-    }
-  }
-
-  function saveQueue(queue) {
-    localStorage.setItem(QUEUE_KEY, JSON.stringify(queue));
-    showNet();
-  }
-
-  function showNet() {
-    const n = loadQueue().length;
-    net.className = "net " + (online && !n ? "online" : "offline");
-    net.textContent = `${online ? t.textOnline : t.textOffline}${n ? ` · ${n} ${t.textQueued}` : ""}`;
-    net.dataset.queued = String(n);
-  }
-
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    });
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
   function button(text, onClick, className) {
-    const b = document.createElement("button");
+    const b = el("button", className, text);
     b.type = "button";
-    b.textContent = text;
-    if (className) b.className = className;
     b.addEventListener("click", onClick);
     return b;
   }
 
-  function addRecent(answer, scan, late) {
-    if (answer.outcome === "choose") return;
-    const li = document.createElement("li");
-    li.className = `answer-${answer.outcome}`;
-    const time = document.createElement("span");
-    time.className = "time";
-    time.textContent = new Date(scan.occurred_at).toLocaleTimeString("zh-CN", { hour12: false });
-    li.append(time, " ", (late ? `[${t.textUploaded}] ` : "") + answer.message);
-    if (answer.outcome === "green" && answer.log_id) {
-      recent.querySelectorAll("button.undo").forEach((b) => b.remove());
-      li.dataset.log = answer.log_id;
-      li.append(" ", button(t.textUndo, () => undo(answer.log_id, li), "link undo"));
+  function clock(iso) {
+    return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false });
+  }
+
+  function api(url, body) {
+    const options = {
+      method: body ? "POST" : "GET",
+      headers: { Authorization: `Device ${token}` },
+      credentials: "omit", // the device token is the only credential: no cookie, no CSRF
+      cache: "no-store",
+    };
+    if (body) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
     }
-    recent.querySelectorAll("li.hint").forEach((el) => el.remove());
+    return fetch(url, options);
+  }
+
+  async function json(response) {
+    try {
+      return await response.json();
+    } catch (err) {
+      return {};
+    }
+  }
+
+  // --- what the page shows --------------------------------------------------------------
+
+  function render() {
+    const queued = load(QUEUE_KEY, []).length;
+    net.dataset.queued = String(queued);
+    if (unauthorised) {
+      net.className = "net offline";
+      net.textContent = `${queued} ${t.textWaiting} — ${t.textUnauthorised}`;
+    } else {
+      net.className = "net " + (online && !queued ? "online" : "offline");
+      net.textContent = `${online ? t.textOnline : t.textOffline}${queued ? ` · ${queued} ${t.textQueued}` : ""}`;
+    }
+    renderAttention();
+    renderProblems();
+  }
+
+  function showStation() {
+    if (!info) return;
+    $("station-name").textContent = info.station.name;
+    $("station-kind").textContent = info.station.kind_display;
+    document.title = info.station.name;
+  }
+
+  function say(outcome, lines) {
+    answerBox.className = `answer answer-${outcome}`;
+    answerBox.replaceChildren(...lines.filter(Boolean).map((line) => el("p", "answer-text", line)));
+  }
+
+  function scannedLine(answer, scan) {
+    const code = answer.scanned || scan.code;
+    if (answer.outcome !== "red" || !code || (answer.message || "").includes(code)) return null;
+    return `${t.textScanned}: ${code}`;
+  }
+
+  function hideShooting() {
+    shootingFor = null;
+    shootingForm.hidden = true;
+    shootingForm.elements.shooting_no.value = "";
+  }
+
+  function offerShooting(answer) {
+    // Only after a green "photographed", and only for that student.
+    if (!info || info.station.kind !== "photographed") return;
+    if (answer.outcome !== "green" || answer.status !== "photographed" || !answer.log_id) return;
+    shootingFor = { log_id: answer.log_id, name: answer.student ? answer.student.name : "" };
+    $("shooting-who").textContent = shootingFor.name;
+    shootingForm.hidden = false;
+  }
+
+  function addRecent(entry) {
+    recent.querySelectorAll("li.hint").forEach((node) => node.remove());
+    const li = el("li", `answer-${entry.outcome}`);
+    li.append(el("span", "time", clock(entry.occurred_at)), " ", entry.text);
+    if (entry.log_id && entry.undoable) {
+      recent.querySelectorAll("button.undo").forEach((b) => b.remove());
+      li.dataset.log = entry.log_id;
+      li.append(" ", button(t.textUndo, () => undo(entry, li), "link undo"));
+    }
     recent.prepend(li);
     while (recent.children.length > 10) recent.lastElementChild.remove();
   }
 
-  function show(answer, scan, late) {
-    answerBox.className = `answer answer-${answer.outcome}`;
-    const text = document.createElement("p");
-    text.className = "answer-text";
-    text.textContent = (late ? `[${t.textUploaded}] ` : "") + answer.message;
-    answerBox.replaceChildren(text);
-    if (answer.outcome === "orange") {
-      answerBox.append(
-        button(t.textConfirm, () => send({ ...scan, capture_id: answer.capture_id, confirm: true }), "primary"),
-      );
+  function answered(answer, scan, late) {
+    const prefix = late ? `[${t.textUploaded}] ` : "";
+    if (answer.outcome === "orange" || answer.outcome === "choose") {
+      // The operator decides: kept until confirmed or dismissed, whatever comes next.
+      const waiting = load(ATTENTION_KEY, []);
+      waiting.push({ scan, answer });
+      store(ATTENTION_KEY, waiting);
     }
-    if (answer.outcome === "choose") {
-      const list = document.createElement("ul");
-      list.className = "choices";
-      for (const c of answer.candidates) {
-        const li = document.createElement("li");
+    if (!late) {
+      hideShooting();
+      say(answer.outcome, [prefix + answer.message, scannedLine(answer, scan)]);
+      offerShooting(answer);
+    }
+    if (answer.outcome === "choose") return;
+    addRecent({
+      outcome: answer.outcome,
+      occurred_at: scan.occurred_at,
+      text: prefix + answer.message + (scannedLine(answer, scan) ? ` (${scan.code})` : ""),
+      log_id: answer.outcome === "green" ? answer.log_id : null,
+      undoable: answer.outcome === "green",
+      name: answer.student ? answer.student.name : "",
+    });
+  }
+
+  function renderAttention() {
+    const list = $("attention");
+    const waiting = load(ATTENTION_KEY, []);
+    $("attention-wrap").hidden = !waiting.length;
+    net.dataset.attention = String(waiting.length);
+    list.replaceChildren(
+      ...waiting.map((item, index) => {
+        const li = el("li", `answer-${item.answer.outcome}`);
+        li.append(el("span", "time", clock(item.scan.occurred_at)), " ", item.answer.message);
+        const actions = el("div", "actions");
+        if (item.answer.outcome === "orange") {
+          actions.append(
+            button(t.textConfirm, () => decide(index, item.answer.capture_id, true), "primary"),
+          );
+        } else {
+          for (const c of item.answer.candidates || []) {
+            actions.append(
+              button(`${c.name} · ${c.unit} · …${c.student_no_tail}`, () =>
+                decide(index, c.capture_id, false),
+              ),
+            );
+          }
+        }
+        actions.append(button(t.textDismiss, () => dismiss(ATTENTION_KEY, index), "link"));
+        li.append(actions);
+        return li;
+      }),
+    );
+  }
+
+  function renderProblems() {
+    const list = $("problems");
+    const failed = load(PROBLEMS_KEY, []);
+    $("problems-wrap").hidden = !failed.length;
+    net.dataset.problems = String(failed.length);
+    list.replaceChildren(
+      ...failed.map((item, index) => {
+        const li = el("li", "answer-red");
         li.append(
-          button(`${c.name} · ${c.unit} · …${c.student_no_tail}`, () =>
-            send({ code: "", capture_id: c.capture_id, key: newKey(), occurred_at: scan.occurred_at }),
-          ),
+          el("span", "time", clock(item.scan.occurred_at)),
+          " ",
+          `${item.scan.code || "#" + item.scan.capture_id} — ${item.reason}`,
         );
-        list.append(li);
-      }
-      answerBox.append(list);
-    }
-    addRecent(answer, scan, late);
-    if (shootingForm && answer.outcome === "green") {
-      shootingForm.hidden = false;
-      shootingForm.elements.capture_id.value = answer.capture_id;
-    }
+        const actions = el("div", "actions");
+        actions.append(
+          button(t.textRetry, () => retry(index), "primary"),
+          button(t.textDismiss, () => dismiss(PROBLEMS_KEY, index), "link"),
+        );
+        li.append(actions);
+        return li;
+      }),
+    );
   }
 
-  function queue(scan) {
-    const q = loadQueue();
-    q.push(scan);
-    saveQueue(q);
-    answerBox.className = "answer answer-queued";
-    const text = document.createElement("p");
-    text.className = "answer-text";
-    text.textContent = `${t.textNetwork} (${q.length})`;
-    answerBox.replaceChildren(text);
+  function decide(index, captureId, confirm) {
+    const waiting = load(ATTENTION_KEY, []);
+    const item = waiting.splice(index, 1)[0];
+    store(ATTENTION_KEY, waiting);
+    if (!item) return;
+    // The same key: the scan the operator now confirms is the one that was scanned.
+    enqueue({ ...item.scan, capture_id: captureId, confirm, attempts: 0, typed_at: Date.now() });
   }
 
-  async function send(scan) {
-    if (loadQueue().length) {
-      queue(scan); // keep the order: earlier scans are still waiting
-      flush();
-      return;
-    }
-    let response;
-    try {
-      response = await post(t.scanUrl, scan);
-    } catch (err) {
-      online = false;
-      queue(scan);
-      return;
-    }
-    online = true;
-    showNet();
-    if (!response.ok) {
-      show({ outcome: "red", message: `HTTP ${response.status}` }, scan, false);
-      return;
-    }
-    show(await response.json(), scan, false);
+  function dismiss(key, index) {
+    const items = load(key, []);
+    items.splice(index, 1);
+    store(key, items);
+    input.focus();
+  }
+
+  function retry(index) {
+    const failed = load(PROBLEMS_KEY, []);
+    const item = failed.splice(index, 1)[0];
+    store(PROBLEMS_KEY, failed);
+    if (item) enqueue({ ...item.scan, attempts: 0, typed_at: Date.now() });
+  }
+
+  // --- the queue ------------------------------------------------------------------------
+
+  function enqueue(scan) {
+    const queue = load(QUEUE_KEY, []);
+    queue.push(scan);
+    store(QUEUE_KEY, queue);
+    say("queued", [online ? t.textSaved : `${t.textNetwork} (${queue.length})`]);
+    flush();
+  }
+
+  function removeFromQueue(key) {
+    store(
+      QUEUE_KEY,
+      load(QUEUE_KEY, []).filter((s) => s.key !== key),
+    );
+  }
+
+  function updateInQueue(scan) {
+    store(
+      QUEUE_KEY,
+      load(QUEUE_KEY, []).map((s) => (s.key === scan.key ? scan : s)),
+    );
+  }
+
+  function toProblems(scan, reason) {
+    removeFromQueue(scan.key);
+    const failed = load(PROBLEMS_KEY, []);
+    failed.push({ scan, reason });
+    store(PROBLEMS_KEY, failed);
   }
 
   async function flush() {
-    if (flushing) return;
+    if (flushing) {
+      again = true;
+      return;
+    }
     flushing = true;
+    again = false;
     try {
-      let q = loadQueue();
-      while (q.length) {
-        const scan = q[0];
+      for (const scan of load(QUEUE_KEY, [])) {
         let response;
         try {
-          response = await post(t.scanUrl, scan);
+          const { attempts, typed_at, ...body } = scan;
+          response = await api(t.scanUrl, body);
         } catch (err) {
-          online = false;
+          online = false; // nothing will get through now: keep everything for later
           break;
         }
         online = true;
-        if (response.status >= 500) break; // the server is in trouble: try again later
-        if (response.ok) show(await response.json(), scan, true);
-        else show({ outcome: "red", message: `HTTP ${response.status}` }, scan, true);
-        q = loadQueue();
-        q.shift();
-        saveQueue(q);
+        if (response.status === 401 || response.status === 403) {
+          unauthorised = true;
+          const data = await json(response);
+          deviceProblem.textContent = data.message || t.textUnauthorised;
+          deviceProblem.hidden = false;
+          break;
+        }
+        unauthorised = false;
+        deviceProblem.hidden = true;
+        const late = !scan.typed_at || Date.now() - scan.typed_at > 8000 || scan.attempts > 0;
+        if (response.ok) {
+          const answer = await json(response);
+          removeFromQueue(scan.key);
+          answered(answer, scan, late);
+        } else if (response.status === 400 || response.status === 409) {
+          // The server will never take this scan as it was sent: the operator decides.
+          const data = await json(response);
+          toProblems(scan, data.message || `HTTP ${response.status}`);
+          if (!late) say("red", [data.message || `HTTP ${response.status}`, `${t.textScanned}: ${scan.code}`]);
+        } else {
+          const tried = { ...scan, attempts: (scan.attempts || 0) + 1 };
+          if (tried.attempts >= MAX_ATTEMPTS) toProblems(tried, `HTTP ${response.status}`);
+          else updateInQueue(tried);
+          if (!late) say("queued", [`${t.textServerTrouble} (HTTP ${response.status})`]);
+          // The next scans go on: one failing scan must not hold the others back.
+        }
       }
     } finally {
       flushing = false;
-      showNet();
+      render();
+      if (again && online && !unauthorised) setTimeout(flush, 0);
     }
   }
 
-  async function undo(logId, li) {
-    if (!window.confirm(t.textConfirmUndo)) return;
+  // --- undo and shooting numbers (online only: they correct what the operator sees) -------
+
+  async function undo(entry, li) {
+    if (!window.confirm(`${t.textConfirmUndo}\n${entry.name}`)) return;
     try {
-      const response = await post(t.undoUrl, { log_id: logId });
-      const data = await response.json();
-      answerBox.className = `answer ${data.ok ? "answer-yellow" : "answer-red"}`;
-      const text = document.createElement("p");
-      text.className = "answer-text";
-      text.textContent = data.message;
-      answerBox.replaceChildren(text);
-      if (data.ok) {
+      const response = await api(t.undoUrl, { log_id: entry.log_id });
+      const data = await json(response);
+      if (response.status === 401) unauthorised = true;
+      say(response.ok ? "yellow" : "red", [data.message || `HTTP ${response.status}`]);
+      if (response.ok) {
         li.classList.add("undone");
         li.querySelectorAll("button.undo").forEach((b) => b.remove());
+        hideShooting();
       }
     } catch (err) {
       online = false;
-      showNet();
     }
+    render();
     input.focus();
   }
+
+  shootingForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!shootingFor) return;
+    const body = { log_id: shootingFor.log_id, shooting_no: shootingForm.elements.shooting_no.value.trim() };
+    try {
+      const response = await api(t.shootingUrl, body);
+      const data = await json(response);
+      say(response.ok ? "green" : "red", [data.message || `HTTP ${response.status}`]);
+      if (response.ok) hideShooting();
+    } catch (err) {
+      online = false;
+      render();
+    }
+    input.focus();
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const code = input.value.trim();
     input.value = "";
     input.focus();
+    hideShooting();
     if (!code) return;
-    send({ code, key: newKey(), occurred_at: new Date().toISOString(), confirm: false });
+    enqueue({
+      key: newKey(),
+      code,
+      occurred_at: new Date().toISOString(),
+      station: info ? info.station.id : undefined,
+      attempts: 0,
+      typed_at: Date.now(),
+    });
   });
 
-  if (shootingForm) {
-    shootingForm.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = {
-        capture_id: shootingForm.elements.capture_id.value,
-        shooting_no: shootingForm.elements.shooting_no.value,
-      };
-      try {
-        const response = await post(t.shootingUrl, body);
-        const data = await response.json();
-        answerBox.className = `answer ${data.ok ? "answer-green" : "answer-red"}`;
-        const text = document.createElement("p");
-        text.className = "answer-text";
-        text.textContent = data.message;
-        answerBox.replaceChildren(text);
-        if (data.ok) {
-          shootingForm.elements.shooting_no.value = "";
-          shootingForm.hidden = true;
+  async function start() {
+    showStation();
+    try {
+      const response = await api(t.statusUrl);
+      online = true;
+      if (response.status === 401 || response.status === 403) {
+        unauthorised = true;
+        const data = await json(response);
+        deviceProblem.textContent = data.message || t.textUnauthorised;
+        deviceProblem.hidden = false;
+      } else if (response.ok) {
+        const data = await json(response);
+        info = { station: data.station, session: data.session, device: data.device };
+        localStorage.setItem(INFO_KEY, JSON.stringify(info));
+        showStation();
+        for (const r of data.recent.slice().reverse()) {
+          addRecent({
+            outcome: "green",
+            occurred_at: r.occurred_at,
+            text: `${r.name} · ${r.unit} · ${r.status_display}${r.action === "undo" ? ` (${t.textUndo})` : ""}`,
+            log_id: r.log_id,
+            undoable: r.undoable,
+            name: r.name,
+          });
         }
-      } catch (err) {
-        online = false;
-        showNet();
+        // Only the newest scan can be undone from here, as on the live list.
+        const buttons = recent.querySelectorAll("button.undo");
+        buttons.forEach((b, i) => i > 0 && b.remove());
+        if (recent.firstElementChild && !recent.firstElementChild.querySelector("button.undo")) {
+          buttons.forEach((b) => b.remove());
+        }
       }
-      input.focus();
-    });
+    } catch (err) {
+      online = false;
+    }
+    render();
+    flush();
   }
 
   // The big input keeps the focus: a hand-held scanner types into whatever has it.
@@ -246,10 +455,12 @@
   });
   window.addEventListener("offline", () => {
     online = false;
-    showNet();
+    render();
   });
+  if ("serviceWorker" in navigator && t.swUrl) {
+    navigator.serviceWorker.register(t.swUrl, { scope: t.statusUrl.replace(/api\/status\/$/, "") }).catch(() => {});
+  }
   setInterval(flush, 4000);
-  showNet();
-  flush();
+  start();
   input.focus();
 })();

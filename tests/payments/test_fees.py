@@ -279,7 +279,8 @@ def test_reconciliation_query_count_is_fixed(
         client.get(reverse("payments:reconciliation"))
 
 
-RECONCILIATION_QUERIES = 8
+# Signed-in pages read the session, the user and the user's groups (Django's own auth).
+RECONCILIATION_QUERIES = 9
 
 
 # --- the coordinator link ------------------------------------------------------------------------

@@ -4,12 +4,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from capture_portal.permissions import OFFICE_GROUP, STATION_GROUP
+from capture_portal.permissions import OFFICE_GROUP
 from sessions.models import Capture, CaptureSession, RosterImport
 from tests.factories import MembershipFactory, StudentFactory, UserFactory
 from units.models import TrainingUnit
 
-ROLES = ["anonymous", "nobody", "station", "counsellor", "office"]
+ROLES = ["anonymous", "nobody", "counsellor", "office"]
 LOGIN, FORBIDDEN, NOT_FOUND, OK = "login", 403, 404, 200
 
 
@@ -23,11 +23,9 @@ def world(db):
     Capture.objects.create(student=StudentFactory(unit=unit_a), campaign_id=1)
     users = {
         "nobody": UserFactory(username="nobody"),
-        "station": UserFactory(username="station-m"),
         "counsellor": MembershipFactory(user=UserFactory(username="couns-a"), unit=unit_a).user,
         "office": UserFactory(username="office-m"),
     }
-    users["station"].groups.add(Group.objects.get_or_create(name=STATION_GROUP)[0])
     users["office"].groups.add(Group.objects.get_or_create(name=OFFICE_GROUP)[0])
     upload = RosterImport.objects.create(campaign_id=1, file_name="x.xlsx", sha256="0" * 64)
     return {
@@ -48,7 +46,6 @@ def office_only(name, **kw):
         {
             "anonymous": LOGIN,
             "nobody": FORBIDDEN,
-            "station": FORBIDDEN,
             "counsellor": FORBIDDEN,
             "office": OK,
         },
@@ -64,7 +61,6 @@ def unit_page(name, unit, method="get", **kw):
         {
             "anonymous": LOGIN,
             "nobody": FORBIDDEN,
-            "station": FORBIDDEN,
             "counsellor": own if method == "get" else (302 if unit == "a" else NOT_FOUND),
             "office": OK if method == "get" else 302,
         },
@@ -89,7 +85,6 @@ CASES = [
         {
             "anonymous": LOGIN,
             "nobody": FORBIDDEN,
-            "station": FORBIDDEN,
             "counsellor": 302,
             "office": OK,
         },

@@ -1,7 +1,7 @@
 """Races at the doors, on PostgreSQL (SQLite serialises writers, so it proves nothing here).
 
-Without the row lock in `sessions.services.captures._lock` the first test fails: threads read
-`expected` together and each writes its own transition.
+Without the row lock in `sessions.services.captures._perform` (select_for_update) the first
+test fails: threads read `expected` together and each writes its own transition.
 """
 
 import threading
@@ -9,10 +9,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from sessions import services
 from sessions.models import Capture, CaptureLog
+from tests.conftest import device_actor, device_client, station_of
 from tests.factories import CampaignFactory, CaptureFactory, StudentFactory, TrainingUnitFactory
 
 THREADS = 8
@@ -41,24 +41,25 @@ def _run_together(work, n=THREADS):
 
 
 @pytest.fixture
-def setup_captures(station_user):
-    def make(count):
-        campaign = CampaignFactory()
-        unit = TrainingUnitFactory()
-        return [
-            CaptureFactory(campaign=campaign, student=StudentFactory(unit=unit))
-            for _ in range(count)
-        ]
+def door():
+    """(campaign, device actor at its exit door) for the service-level races."""
+    campaign = CampaignFactory()
+    return campaign, device_actor(campaign)
 
-    return make
+
+def _captures(campaign, count):
+    unit = TrainingUnitFactory()
+    return [
+        CaptureFactory(campaign=campaign, student=StudentFactory(unit=unit)) for _ in range(count)
+    ]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_same_student_photographed_at_once_yields_one_transition(station_user, setup_captures):
+def test_same_student_photographed_at_once_yields_one_transition(door):
     assert connection.vendor == "postgresql"
-    captures = setup_captures(20)
-    actor = Actor.of(station_user, label="北门-1")
+    campaign, actor = door
+    captures = _captures(campaign, 20)
 
     def work(i):
         return [
@@ -75,10 +76,10 @@ def test_same_student_photographed_at_once_yields_one_transition(station_user, s
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_different_students_at_once_lose_none(station_user, setup_captures):
+def test_different_students_at_once_lose_none(door):
     per_thread = 25
-    captures = setup_captures(THREADS * per_thread)
-    actor = Actor.of(station_user, label="北门")
+    campaign, actor = door
+    captures = _captures(campaign, THREADS * per_thread)
 
     def work(i):
         mine = captures[i * per_thread : (i + 1) * per_thread]
@@ -93,13 +94,14 @@ def test_different_students_at_once_lose_none(station_user, setup_captures):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_same_idempotency_key_from_two_devices_writes_once(station_user, setup_captures):
-    (capture,) = setup_captures(1)
-    actor = Actor.of(station_user)
+def test_same_idempotency_key_at_once_writes_once(door):
+    campaign, actor = door
+    (capture,) = _captures(campaign, 1)
+    key = services.captures.client_key(actor.device.pk, "dup-key-1")
 
     def work(i):
         try:
-            r = services.capture_arrive(actor=actor, capture_id=capture.pk, idempotency_key="dup")
+            r = services.capture_arrive(actor=actor, capture_id=capture.pk, idempotency_key=key)
             return [r.log.pk]
         except DomainError as exc:
             return [exc.code]
@@ -110,39 +112,75 @@ def test_same_idempotency_key_from_two_devices_writes_once(station_user, setup_c
     assert CaptureLog.objects.count() == 1
 
 
-def _station_setup(n):
-    from django.contrib.auth.models import Group
+RACES = 120
 
-    from sessions.models import CaptureSession, Station
-    from tests.factories import CaptureSessionFactory, UserFactory
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_undo_of_an_arrival_racing_the_photograph_never_reverts_the_photograph():
+    """The entry door undoes an arrival while the exit door photographs the same student,
+    RACES times, each pair started together. Whichever wins, the student ends up
+    photographed: the undo checks under the row's lock that the arrival is still the
+    latest step (it was not: 9 of 130 such races once reverted the photograph)."""
+    campaign = CampaignFactory()
+    south = device_actor(campaign, name="南门-1", kind="arrival")
+    north = device_actor(campaign, name="北门-1", kind="photographed")
+    captures = _captures(campaign, RACES)
+    arrivals = [
+        services.capture_arrive(actor=south, capture_id=c.pk, station="南门-1").log.pk
+        for c in captures
+    ]
+    barrier = threading.Barrier(2)
+    outcomes = {"undone": 0, "superseded": 0}
+
+    def work(i):
+        done = []
+        for capture, arrival in zip(captures, arrivals, strict=True):
+            barrier.wait()
+            if i == 0:
+                try:
+                    services.scan_undo(actor=south, log_id=arrival)
+                    outcomes["undone"] += 1
+                except DomainError as exc:
+                    assert exc.code == "superseded", exc.code
+                    outcomes["superseded"] += 1
+            else:
+                done.append(
+                    services.capture_photograph(
+                        actor=north, capture_id=capture.pk, station="北门-1"
+                    ).changed
+                )
+        return done
+
+    results, errors = _run_together(work, n=2)
+    assert errors == []
+    assert results == [True] * RACES
+    assert outcomes["undone"] + outcomes["superseded"] == RACES
+    assert Capture.objects.filter(status=Capture.Status.PHOTOGRAPHED).count() == RACES
+    assert not CaptureLog.objects.filter(action="undo", from_status="photographed").exists()
+
+
+def _station_setup(n):
+    from sessions.models import Station
 
     campaign = CampaignFactory()
-    session = CaptureSessionFactory(campaign=campaign)
-    assert isinstance(session, CaptureSession)
-    station = Station.objects.create(session=session, name="北门-1", kind="photographed")
-    unit = TrainingUnitFactory()
-    captures = [
-        CaptureFactory(campaign=campaign, student=StudentFactory(unit=unit)) for _ in range(n)
-    ]
-    user = UserFactory(username="door")
-    user.groups.add(Group.objects.get_or_create(name="station")[0])
-    return station, captures, user
+    station = station_of(campaign)
+    assert isinstance(station, Station)
+    return station, _captures(campaign, n)
 
 
-def _scan_all(station, user, captures, prefix):
+def _scan_all(station, captures, prefix):
     import json
 
-    from django.test import Client
     from django.urls import reverse
 
-    client = Client()
-    client.force_login(user)
-    url = reverse("station:scan", args=[station.pk])
+    client = device_client(station)
+    url = reverse("station:scan")
     outcomes = []
     for c in captures:
         response = client.post(
             url,
-            json.dumps({"code": c.student.student_no, "key": f"{prefix}-{c.pk}"}),
+            json.dumps({"code": c.student.student_no, "key": f"{prefix}-{c.pk:08d}"}),
             content_type="application/json",
         )
         assert response.status_code == 200, response.content[:200]
@@ -153,10 +191,9 @@ def _scan_all(station, user, captures, prefix):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_devices_scanning_the_same_200_students_record_each_once():
-    station, captures, user = _station_setup(200)
+    station, captures = _station_setup(200)
     results, errors = _run_together(
-        lambda i: _scan_all(station, user, captures if i == 0 else captures[::-1], f"dev{i}"),
-        n=2,
+        lambda i: _scan_all(station, captures if i == 0 else captures[::-1], f"dev{i}"), n=2
     )
     assert errors == []
     assert results.count("green") == 200 and results.count("yellow") == 200
@@ -167,9 +204,9 @@ def test_two_devices_scanning_the_same_200_students_record_each_once():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_devices_scanning_different_students_lose_none():
-    station, captures, user = _station_setup(400)
+    station, captures = _station_setup(400)
     results, errors = _run_together(
-        lambda i: _scan_all(station, user, captures[i * 200 : (i + 1) * 200], f"dev{i}"), n=2
+        lambda i: _scan_all(station, captures[i * 200 : (i + 1) * 200], f"dev{i}"), n=2
     )
     assert errors == []
     assert results == ["green"] * 400

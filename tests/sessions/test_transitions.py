@@ -21,8 +21,9 @@ ACTIONS = {
     "receive_sheet": lambda actor, c: services.capture_receive_sheet(actor=actor, capture_id=c.pk),
     "verify_sheet": lambda actor, c: services.capture_verify_sheet(actor=actor, capture_id=c.pk),
     "exempt": lambda actor, c: services.capture_exempt(actor=actor, capture_id=c.pk, reason="病假"),
-    "undo": lambda actor, c: services.capture_undo(actor=actor, capture_id=c.pk),
+    "undo": lambda actor, c: services.capture_undo(actor=actor, capture_id=c.pk, undoes=None),
 }
+DOOR = {"arrive", "photograph", "undo"}
 
 # The whole table: (action, from) -> to. Anything not listed is forbidden, except a
 # repeat onto the same status, which is an idempotent no-op.
@@ -59,24 +60,25 @@ def _capture_in(status, campaign, unit):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("action", "status"), CASES, ids=[f"{a}-from-{s}" for a, s in CASES])
-def test_transition_table(action, status, office, campaign, unit):
+def test_transition_table(action, status, office, station, campaign, unit):
     capture = _capture_in(status, campaign, unit)
+    actor = station if action in DOOR else office
     expected = ALLOWED.get((action, status))
     if expected is not None:
-        result = ACTIONS[action](office, capture)
+        result = ACTIONS[action](actor, capture)
         assert result.changed
         capture.refresh_from_db()
         assert capture.status == expected
         log = CaptureLog.objects.get(capture=capture)
         assert (log.action, log.from_status, log.to_status) == (action, status, expected)
-        assert log.actor_user == office.user
+        assert (log.actor_user, log.actor_device) == (actor.user, actor.device)
     elif TARGET[action] == status:
-        result = ACTIONS[action](office, capture)
+        result = ACTIONS[action](actor, capture)
         assert not result.changed
         assert not CaptureLog.objects.exists()
     else:
         with pytest.raises(DomainError) as err:
-            ACTIONS[action](office, capture)
+            ACTIONS[action](actor, capture)
         assert err.value.code == "not_allowed"
         capture.refresh_from_db()
         assert capture.status == status
@@ -112,7 +114,10 @@ def test_repeated_idempotency_key_returns_first_result_and_writes_nothing(statio
 def test_undo_is_a_new_log_row_never_a_delete(station, capture):
     services.capture_arrive(actor=station, capture_id=capture.pk)
     services.capture_photograph(actor=station, capture_id=capture.pk)
-    services.capture_undo(actor=station, capture_id=capture.pk, note="扫错了")
+    photographed = CaptureLog.objects.latest("id")
+    services.capture_undo(
+        actor=station, capture_id=capture.pk, undoes=photographed.pk, note="扫错了"
+    )
     capture.refresh_from_db()
     assert capture.status == S.ARRIVED
     assert list(
@@ -130,10 +135,23 @@ def test_original_scan_time_is_kept(station, capture):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ["arrive", "photograph", "undo"])
-def test_door_scans_need_a_station_or_office_account(action, counsellor, capture):
+def test_door_scans_need_a_station_device(action, counsellor, office, capture):
+    for person in (counsellor, office):
+        with pytest.raises(DomainError) as err:
+            ACTIONS[action](person, capture)
+        assert err.value.code == "forbidden"
+    assert not CaptureLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_device_acts_only_in_its_own_campaign(capture):
+    from tests.conftest import device_actor
+    from tests.factories import CampaignFactory
+
+    elsewhere = device_actor(CampaignFactory())
     with pytest.raises(DomainError) as err:
-        ACTIONS[action](counsellor, capture)
-    assert err.value.code == "forbidden"
+        services.capture_photograph(actor=elsewhere, capture_id=capture.pk)
+    assert err.value.code == "not_found"  # another campaign's student looks like nobody
     assert not CaptureLog.objects.exists()
 
 
@@ -203,114 +221,3 @@ def test_log_carries_no_personal_data(station, capture, caplog, django_capture_o
     assert text  # the transition was logged…
     assert capture.student.student_no not in text  # …without the student's number or name
     assert capture.student.name not in text
-
-
-# --- a scan's write without a second read (`seen`) ---------------------------------------------
-
-
-def _seen(capture):
-    """The capture as a scan read it, before anything below changes the row."""
-    from sessions.services import rows
-
-    return rows.lock_capture(capture.pk)
-
-
-@pytest.mark.django_db
-def test_seen_capture_is_written_in_one_update_and_one_insert(station, capture):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    seen = _seen(capture)
-    assert station.is_station  # the role is read (and kept) before
-    with CaptureQueriesContext(connection) as ctx:
-        result = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
-    statements = [q["sql"].split()[0] for q in ctx.captured_queries]
-    # No second read: the UPDATE re-checks the status it was given, then the log row (one
-    # statement on PostgreSQL).
-    expected = {"postgresql": ["WITH"], "sqlite": ["UPDATE", "INSERT"]}[connection.vendor]
-    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == expected
-    assert result.changed and result.capture is seen
-    capture.refresh_from_db()
-    assert capture.status == S.PHOTOGRAPHED
-    log = CaptureLog.objects.get()
-    assert (log.from_status, log.to_status, log.actor_user_id) == (
-        S.EXPECTED,
-        S.PHOTOGRAPHED,
-        station.user.pk,
-    )
-
-
-@pytest.mark.django_db
-def test_seen_capture_that_moved_on_is_read_again_under_the_lock(station, capture):
-    seen = _seen(capture)  # "expected" in memory
-    services.capture_photograph(actor=station, capture_id=capture.pk, station="北门-2")
-    again = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
-    assert not again.changed
-    assert again.capture.status_station == "北门-2"  # the answer comes from the fresh row
-    assert CaptureLog.objects.count() == 1
-
-
-@pytest.mark.django_db
-def test_seen_capture_that_arrived_meanwhile_logs_the_real_from_status(station, capture):
-    seen = _seen(capture)  # "expected" in memory
-    services.capture_arrive(actor=station, capture_id=capture.pk)
-    result = services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
-    assert result.changed
-    log = CaptureLog.objects.order_by("-id").first()
-    assert (log.from_status, log.to_status) == (S.ARRIVED, S.PHOTOGRAPHED)
-
-
-@pytest.mark.django_db
-def test_seen_capture_of_a_campaign_closed_meanwhile_is_refused(station, capture):
-    seen = _seen(capture)  # the campaign is open in memory
-    Campaign.objects.filter(pk=capture.campaign_id).update(status=Campaign.Status.CLOSED)
-    with pytest.raises(DomainError) as err:
-        services.capture_photograph(actor=station, capture_id=capture.pk, seen=seen)
-    assert err.value.code == "campaign_closed"
-    capture.refresh_from_db()
-    assert capture.status == S.EXPECTED
-    assert not CaptureLog.objects.exists()
-
-
-@pytest.mark.django_db
-def test_seen_capture_with_a_used_key_returns_the_first_result(station, capture):
-    first = services.capture_photograph(actor=station, capture_id=capture.pk, idempotency_key="k")
-    services.capture_undo(actor=station, capture_id=capture.pk)
-    seen = _seen(capture)  # "arrived" again: the old key would move it once more
-    retry = services.capture_photograph(
-        actor=station, capture_id=capture.pk, idempotency_key="k", seen=seen
-    )
-    assert retry.log.pk == first.log.pk
-    capture.refresh_from_db()
-    assert capture.status == S.ARRIVED  # the unique key stopped the second write
-    assert CaptureLog.objects.count() == 2
-
-
-@pytest.mark.django_db
-def test_seen_capture_still_needs_a_station_account(counsellor, capture):
-    with pytest.raises(DomainError) as err:
-        services.capture_photograph(actor=counsellor, capture_id=capture.pk, seen=_seen(capture))
-    assert err.value.code == "forbidden"
-    assert not CaptureLog.objects.exists()
-
-
-@pytest.mark.django_db
-def test_campaign_closed_between_the_check_and_the_write_is_refused(station, capture, monkeypatch):
-    """The campaign row is not locked: if it closes after the check under the capture's
-    lock, the guarded UPDATE writes nothing and the transition is refused, not half done."""
-    from sessions.services import captures
-
-    real_target = captures._target
-
-    def check_then_close(capture_, action):
-        target = real_target(capture_, action)
-        Campaign.objects.filter(pk=capture_.campaign_id).update(status=Campaign.Status.CLOSED)
-        return target
-
-    monkeypatch.setattr(captures, "_target", check_then_close)
-    with pytest.raises(DomainError) as err:
-        services.capture_photograph(actor=station, capture_id=capture.pk)
-    assert err.value.code == "campaign_closed"
-    capture.refresh_from_db()
-    assert capture.status == S.EXPECTED
-    assert not CaptureLog.objects.exists()

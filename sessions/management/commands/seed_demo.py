@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from capture_portal.permissions import OFFICE_GROUP, STATION_GROUP
+from capture_portal.permissions import OFFICE_GROUP
 from sessions.models import Campaign, Capture
 from units.models import Student, TrainingUnit, UnitMembership
 
@@ -88,7 +88,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "demo log-ins (password "
-            f"{DEMO_PASSWORD}): office · station · counsellor01 … counsellor{len(units):02d}"
+            f"{DEMO_PASSWORD}): office · counsellor01 … counsellor{len(units):02d}"
+        )
+        self.stdout.write(
+            "door stations: sign in as office, open /staff/stations/ and pair this browser"
         )
 
     def _roster(self, campaign, units, total):
@@ -155,11 +158,6 @@ class Command(BaseCommand):
         )
         if made:
             office.groups.add(Group.objects.get_or_create(name=OFFICE_GROUP)[0])
-        station, made = User.objects.get_or_create(
-            username="station", defaults={"password": password}
-        )
-        if made:
-            station.groups.add(Group.objects.get_or_create(name=STATION_GROUP)[0])
         for unit in units:
             user, _ = User.objects.get_or_create(
                 username=f"counsellor{unit.code}", defaults={"password": password}
