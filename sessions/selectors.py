@@ -99,6 +99,18 @@ def office_campaign():
     )
 
 
+class NoCampaign(Exception):
+    """No campaign exists yet (a fresh install): sessions.middleware shows how to start."""
+
+
+def campaign_or_start():
+    """The office's campaign for a page that needs one; NoCampaign when there is none."""
+    campaign = office_campaign()
+    if campaign is None:
+        raise NoCampaign
+    return campaign
+
+
 def campaign_sessions(campaign):
     return list(CaptureSession.objects.filter(campaign=campaign))
 

@@ -146,9 +146,11 @@ def office(office_user):
 
 
 @pytest.fixture
-def station(campaign):
-    """A paired device at the exit door (北门-1) of `campaign`."""
-    return device_actor(campaign)
+def station(request):
+    """A paired device at the exit door (北门-1): of the notice's campaign when the test
+    uses the notice, else of `campaign`."""
+    name = "notice" if "notice" in request.fixturenames else "campaign"
+    return device_actor(request.getfixturevalue(name))
 
 
 @pytest.fixture

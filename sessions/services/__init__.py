@@ -8,6 +8,7 @@ from sessions.services.captures import (  # noqa: F401
     capture_mark_absent,
     capture_photograph,
     capture_receive_sheet,
+    capture_scan,
     capture_send_offsite,
     capture_set_shooting_no,
     capture_undo,
@@ -34,7 +35,6 @@ from sessions.services.roster import (  # noqa: F401, E402
 from sessions.services.scans import (  # noqa: F401, E402
     ScanAnswer,
     absentees_send_offsite,
-    resolve_code,
     scan_record,
     scan_shooting_no,
     scan_time,

@@ -59,13 +59,14 @@ class Rule:
     # stays; the change is the shooting number).
     target: object
     who: str  # STATION | UNIT (office or the student's counsellor) | OFFICE
+    attention: bool = False  # an attention note needs the operator's confirmation first
 
 
 STATION, UNIT, OFFICE = "station", "unit", "office"
 _ALL = frozenset(S)
 RULES = {
-    "arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, STATION),
-    "photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, STATION),
+    "arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, STATION, attention=True),
+    "photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, STATION, attention=True),
     # Undo steps back along the station path only (a wrong scan at a door).
     "undo": Rule(
         frozenset({S.PHOTOGRAPHED, S.ARRIVED}),
@@ -145,8 +146,11 @@ def _latest_step(capture_id):
 
 
 def key_replay(idempotency_key, capture_id, station):
-    """The first result of a repeated key, or None. A key reused for another student or
-    at another door is refused: it must not answer with somebody else's green."""
+    """The first result of a repeated key, or None (also for no key). A key reused for
+    another student or at another door is refused: it must not answer with somebody
+    else's green."""
+    if not idempotency_key:
+        return None
     log = (
         CaptureLog.objects.select_related("capture__student__unit", "capture__campaign")
         .filter(idempotency_key=idempotency_key)
@@ -163,74 +167,67 @@ def _perform(
     *,
     actor,
     action,
-    capture_ids,
+    find=None,
+    capture_ids=(),
     station="",
     occurred_at=None,
     note="",
     idempotency_key=None,
     after_log=None,
     shooting_no="",
-    strict=True,
+    confirmed=True,
 ):
     """The one write path of captures (see the module docstring).
 
-    `strict`: a single capture named by a caller (a scan, a page's button) is refused with
-    DomainError; a bulk change (strict=False) leaves the captures it may not move alone and
-    reports how many moved. `after_log`: the id of the step this change refers to, which
-    must still be the capture's latest status change (``superseded`` otherwise).
-    `idempotency_key`: as stored (client_key / server_key). Returns the results of the
-    captures that changed or were already there (strict), or how many changed (bulk).
+    Either `find`, lookups that name one capture (its id, or a scan's student number in a
+    campaign), which is refused with a DomainError when the change does not apply; or
+    `capture_ids`, a bulk change in chunks, which leaves the captures it does not apply to
+    alone. `after_log`: the id of the step this change refers to, which must still be the
+    capture's latest status change (``superseded``). `confirmed`: a door scan of a student
+    with an attention note goes ahead only once the operator confirmed (``attention``).
+    `idempotency_key`: as stored (client_key / server_key).
+
+    Returns [TransitionResult] of the one capture (`find`), or how many moved (bulk).
     """
     rule = RULES[action]
+    strict = find is not None
     now = timezone.now()
     occurred_at = occurred_at or now
-    results = []
-    moved = 0
-    unit_checks = {}
+    ids = list(capture_ids)
+    batches = (
+        [find] if strict else [{"pk__in": ids[i : i + CHUNK]} for i in range(0, len(ids), CHUNK)]
+    )
+    results, moved, unit_checks, found = [], 0, {}, None
     try:
         with transaction.atomic():
-            for start in range(0, len(capture_ids), CHUNK):
-                chunk = capture_ids[start : start + CHUNK]
+            for lookups in batches:
                 captures = list(
                     Capture.objects.select_for_update(of=("self",))
                     .select_related("student__unit", "campaign")
-                    .filter(pk__in=chunk)
-                    .order_by("pk")
+                    .filter(**lookups)
+                    .order_by("pk")[: 1 if strict else None]
                 )
                 if strict and not captures:
                     raise DomainError(_("找不到该学生的采集记录。"), "not_found")
                 moves = []
                 for capture in captures:
-                    if capture.campaign.status == Campaign.Status.CLOSED:
-                        raise DomainError(
-                            _("本次采集活动已结束，不能再修改状态。"), "campaign_closed"
-                        )
-                    if not _allowed(actor, capture, rule.who, unit_checks):
-                        if actor.device is not None and rule.who == STATION:
-                            raise DomainError(_("找不到该学生的采集记录。"), "not_found")
-                        raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
+                    found = capture
+                    _check_scope(actor, capture, rule, unit_checks)
                     try:
                         target = _target(capture, rule, shooting_no)
-                        if target is not None and after_log is not None:
-                            if _latest_step(capture.pk) != after_log:
-                                raise DomainError(
-                                    _("这名学生之后已有新的登记，不能再修改这一条。"),
-                                    "superseded",
-                                )
-                    except DomainError:
+                        if target is not None:
+                            _check_step(capture, rule, after_log, confirmed)
+                    except DomainError as refusal:
                         if not strict:
                             continue
-                        replayed = idempotency_key and key_replay(
-                            idempotency_key, capture.pk, station
-                        )
+                        replayed = key_replay(idempotency_key, capture.pk, station)
                         if replayed:
                             return [replayed]
+                        refusal.details["capture"] = capture
                         raise
                     if target is None:
                         if strict:
-                            replayed = idempotency_key and key_replay(
-                                idempotency_key, capture.pk, station
-                            )
+                            replayed = key_replay(idempotency_key, capture.pk, station)
                             results.append(replayed or TransitionResult(capture, changed=False))
                         continue
                     moves.append((capture, target))
@@ -251,13 +248,37 @@ def _perform(
     except IntegrityError:
         # The client key was used before (or by a request racing this one): everything
         # above rolled back; answer with the first result, if it was for the same scan.
-        replayed = (
-            idempotency_key and strict and key_replay(idempotency_key, capture_ids[0], station)
-        )
+        replayed = strict and found and key_replay(idempotency_key, found.pk, station)
         if replayed:
             return [replayed]
         raise
     return results if strict else moved
+
+
+def _check_scope(actor, capture, rule, unit_checks):
+    if capture.campaign.status == Campaign.Status.CLOSED:
+        raise DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
+    if not _allowed(actor, capture, rule.who, unit_checks):
+        if actor.device is not None and rule.who == STATION:
+            # Another campaign's student looks like nobody to a door.
+            raise DomainError(_("找不到该学生的采集记录。"), "not_found")
+        raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
+
+
+def _check_step(capture, rule, after_log, confirmed):
+    """What a change that applies must still satisfy: the step it refers to is the latest,
+    and an attention note was seen by the operator."""
+    if after_log is not None and _latest_step(capture.pk) != after_log:
+        raise DomainError(_("这名学生之后已有新的登记，不能再修改这一条。"), "superseded")
+    if rule.attention and capture.attention_note and not confirmed:
+        raise DomainError(
+            _("请注意：%(note)s（%(who)s）。确认后再登记。")
+            % {
+                "note": capture.attention_note,
+                "who": f"{capture.student.name} · {capture.student.unit.name}",
+            },
+            "attention",
+        )
 
 
 def _write(moves, *, actor, action, station, occurred_at, now, note, idempotency_key, shooting_no):
@@ -325,15 +346,40 @@ def _one(**kwargs):
     return _perform(**kwargs)[0]
 
 
-def capture_arrive(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
-    """Record arrival at the entry door (expected → arrived). A station device."""
+def capture_scan(
+    *,
+    actor,
+    action,
+    find,
+    station="",
+    occurred_at=None,
+    idempotency_key=None,
+    confirmed=False,
+):
+    """A door scan: `action` "arrive" or "photograph" of the capture `find` names (e.g.
+    {"campaign_id": …, "student__student_no": …}), read once, under its lock. Refuses a
+    student with an attention note until `confirmed` (``attention``)."""
     return _one(
         actor=actor,
-        action="arrive",
-        capture_ids=[capture_id],
+        action=action,
+        find=find,
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
+        confirmed=confirmed,
+    )
+
+
+def capture_arrive(*, actor, capture_id, station="", occurred_at=None, idempotency_key=None):
+    """Record arrival at the entry door (expected → arrived). A station device."""
+    return capture_scan(
+        actor=actor,
+        action="arrive",
+        find={"pk": capture_id},
+        station=station,
+        occurred_at=occurred_at,
+        idempotency_key=idempotency_key,
+        confirmed=True,
     )
 
 
@@ -342,13 +388,14 @@ def capture_photograph(*, actor, capture_id, station="", occurred_at=None, idemp
 
     A station may skip arrival. Photographing twice answers with the first time and
     station (``changed=False``) and writes nothing."""
-    return _one(
+    return capture_scan(
         actor=actor,
         action="photograph",
-        capture_ids=[capture_id],
+        find={"pk": capture_id},
         station=station,
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
+        confirmed=True,
     )
 
 
@@ -359,7 +406,7 @@ def capture_undo(*, actor, capture_id, undoes, station="", note="", idempotency_
     return _one(
         actor=actor,
         action="undo",
-        capture_ids=[capture_id],
+        find={"pk": capture_id},
         station=station,
         note=note,
         idempotency_key=idempotency_key,
@@ -379,7 +426,7 @@ def capture_set_shooting_no(
     return _one(
         actor=actor,
         action="correct_shooting_no" if office else "shooting_no",
-        capture_ids=[capture_id],
+        find={"pk": capture_id},
         station=station,
         note=(note or "").strip(),
         shooting_no=shooting_no,
@@ -390,23 +437,23 @@ def capture_set_shooting_no(
 
 def capture_mark_absent(*, actor, capture_id, note=""):
     """After the session: expected or arrived → absent. Office only."""
-    return _one(actor=actor, action="mark_absent", capture_ids=[capture_id], note=note)
+    return _one(actor=actor, action="mark_absent", find={"pk": capture_id}, note=note)
 
 
 def capture_send_offsite(*, actor, capture_id, note=""):
     """To off-site capture (known in advance, or after being absent). Office or the
     student's counsellor."""
-    return _one(actor=actor, action="send_offsite", capture_ids=[capture_id], note=note)
+    return _one(actor=actor, action="send_offsite", find={"pk": capture_id}, note=note)
 
 
 def capture_receive_sheet(*, actor, capture_id, note=""):
     """The unit received the off-site paper sheet (offsite → sheet_received)."""
-    return _one(actor=actor, action="receive_sheet", capture_ids=[capture_id], note=note)
+    return _one(actor=actor, action="receive_sheet", find={"pk": capture_id}, note=note)
 
 
 def capture_verify_sheet(*, actor, capture_id, note=""):
     """The unit checked that the photo is the student (sheet_received → verified)."""
-    return _one(actor=actor, action="verify_sheet", capture_ids=[capture_id], note=note)
+    return _one(actor=actor, action="verify_sheet", find={"pk": capture_id}, note=note)
 
 
 def capture_exempt(*, actor, capture_id, reason):
@@ -414,7 +461,7 @@ def capture_exempt(*, actor, capture_id, reason):
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("免采必须填写原因。"), "reason_required")
-    return _one(actor=actor, action="exempt", capture_ids=[capture_id], note=reason)
+    return _one(actor=actor, action="exempt", find={"pk": capture_id}, note=reason)
 
 
 def captures_transition_many(*, actor, capture_ids, action, note="", occurred_at=None):
@@ -422,10 +469,5 @@ def captures_transition_many(*, actor, capture_ids, action, note="", occurred_at
     chunks inside the caller's transaction or one of its own. Captures the action does
     not apply to are left alone. Returns how many moved."""
     return _perform(
-        actor=actor,
-        action=action,
-        capture_ids=list(capture_ids),
-        note=note,
-        occurred_at=occurred_at,
-        strict=False,
+        actor=actor, action=action, capture_ids=capture_ids, note=note, occurred_at=occurred_at
     )

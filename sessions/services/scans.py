@@ -30,8 +30,7 @@ from django.utils.translation import gettext as _
 from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, CaptureLog, CaptureSession, SlotUnit, Station
 from sessions.services.captures import (
-    capture_arrive,
-    capture_photograph,
+    capture_scan,
     capture_set_shooting_no,
     capture_undo,
     captures_transition_many,
@@ -113,36 +112,8 @@ def _read_code(code):
     return "name", normalise_name(code), None, None
 
 
-_FIND = {"capture": "pk", "student": "student_id", "student_no": "student__student_no"}
-
-
-def resolve_code(station, code, capture_id=None):
-    """(capture, candidates, error code) for what a station typed or scanned, or for the
-    capture it picked from a list, in the station's campaign. One query for a pass, a
-    number, a pick or a name; a number of nobody in this campaign takes one more."""
-    campaign_id = station.session.campaign_id
-    if capture_id:
-        by, value, pass_campaign_id, error = "capture", capture_id, None, None
-    else:
-        by, value, pass_campaign_id, error = _read_code(code)
-    if error:
-        return None, [], error
-    if pass_campaign_id is not None and pass_campaign_id != campaign_id:
-        return None, [], "other_campaign"
-    if by == "name":
-        return _by_name(campaign_id, value)
-    capture = _captures(campaign_id).filter(**{_FIND[by]: value}).order_by().first()
-    if capture is not None:
-        return capture, [], None
-    if by == "student_no":
-        if Capture.objects.filter(student__student_no=value).exists():
-            return None, [], "other_campaign"
-        if not value.isdigit():  # "Alice" looks like a number to the pattern: try the name
-            return _by_name(campaign_id, normalise_name(value))
-    return None, [], "unknown"
-
-
 def _by_name(campaign_id, name_key):
+    """(capture, candidates, error) for a name: one student, several, or nobody."""
     found = list(
         _captures(campaign_id)
         .filter(student__name_key=name_key)
@@ -151,6 +122,17 @@ def _by_name(campaign_id, name_key):
     if len(found) == 1:
         return found[0], [], None
     return None, found[:10], "several" if found else "unknown"
+
+
+def _red_for_nobody(campaign_id, by, value):
+    """Why a number or pass named nobody here: another campaign's student, a one-word name
+    that looked like a number ("Alice"), or nobody. (capture, candidates, error)."""
+    if by == "student_no":
+        if Capture.objects.filter(student__student_no=value).exists():
+            return None, [], "other_campaign"
+        if not value.isdigit():
+            return _by_name(campaign_id, normalise_name(value))
+    return None, [], "unknown"
 
 
 def _when(at):
@@ -213,6 +195,9 @@ def scan_record(
     """Record a scan at the actor's station (a device). Returns a ScanAnswer; refusals about
     the student are red answers, not exceptions, so that the operator always sees one line.
 
+    A pass, a student number or a pick from a list is read once, under the row's lock, by
+    the transition itself (captures.capture_scan); a name is looked up first.
+
     Raises DomainError: ``forbidden`` (not a device), ``station_mismatch`` (the scan was
     queued for another station than the device serves now), ``bad_time`` (see scan_time),
     ``key_conflict`` (the key was used for another student or door)."""
@@ -224,42 +209,28 @@ def scan_record(
     scanned = (code or "").strip()
     when = scan_time(station.session, occurred_at)
     key = client_key(actor.device.pk, idempotency_key)
+    campaign_id = station.session.campaign_id
     if station.session.campaign.status == Campaign.Status.CLOSED:
         return ScanAnswer("red", "campaign_closed", _("本次采集活动已结束。"), scanned=scanned)
-    capture, candidates, error = resolve_code(station, code, capture_id)
-    target = S.ARRIVED if station.kind == Station.Kind.ARRIVAL else S.PHOTOGRAPHED
-    refusal = _without_writing(capture, candidates, error, target, confirm, scanned)
-    if refusal is not None:
-        # A retry or a late upload of a scan that was recorded the first time (so that the
-        # student is now "already" there) answers as it did then.
-        first = key and key_replay(key, capture.pk if capture else None, station.name)
-        return _green(first.capture, first.log) if first else refusal
-    transition = capture_arrive if station.kind == Station.Kind.ARRIVAL else capture_photograph
-    try:
-        result = transition(
-            actor=actor,
-            capture_id=capture.pk,
-            station=station.name,
-            occurred_at=when,
-            idempotency_key=key,
-        )
-    except DomainError as exc:
-        if exc.code == "key_conflict":
-            raise
-        capture.refresh_from_db(fields=["status", "status_at", "status_station"])
-        if target == S.ARRIVED and capture.status == S.PHOTOGRAPHED:
-            return _already(capture)
-        return ScanAnswer(
-            "red", exc.code, f"{exc.message}（{_who(capture)}）", capture=capture, scanned=scanned
-        )
-    if not result.changed:
-        return _already(result.capture)
-    return _green(result.capture, result.log)
-
-
-def _without_writing(capture, candidates, error, target, confirm, scanned):
-    """The answer to a scan that records nothing (a list to choose from, red, yellow,
-    orange), or None when the scan is to be recorded."""
+    if capture_id:
+        by, value, pass_campaign_id, error = "capture", capture_id, None, None
+    else:
+        by, value, pass_campaign_id, error = _read_code(code)
+    if error is None and pass_campaign_id not in (None, campaign_id):
+        error = "other_campaign"
+    capture, candidates = None, []
+    if error is None and by == "name":
+        capture, candidates, error = _by_name(campaign_id, value)
+        by, value = "capture", capture.pk if capture else None
+    if error is None:
+        try:
+            return _recorded(actor, station, by, value, when, key, confirm, scanned)
+        except DomainError as exc:
+            if exc.code != "not_found":
+                raise
+        capture, candidates, error = _red_for_nobody(campaign_id, by, value)
+        if capture is not None:  # a one-word name after all
+            return _recorded(actor, station, "capture", capture.pk, when, key, confirm, scanned)
     if candidates:
         return ScanAnswer(
             "choose",
@@ -268,20 +239,54 @@ def _without_writing(capture, candidates, error, target, confirm, scanned):
             candidates=candidates,
             scanned=scanned,
         )
-    if capture is None:
-        return ScanAnswer("red", error, _red_message(error, scanned), scanned=scanned)
-    if capture.status == target or (target == S.ARRIVED and capture.status == S.PHOTOGRAPHED):
-        return _already(capture)
-    if capture.attention_note and not confirm:
-        return ScanAnswer(
-            "orange",
-            "attention",
-            _("请注意：%(note)s（%(who)s）。确认后再登记。")
-            % {"note": capture.attention_note, "who": _who(capture)},
-            capture=capture,
-            scanned=scanned,
+    key_replay(key, None, station.name)  # a key used before names somebody: a conflict
+    return ScanAnswer("red", error, _red_message(error, scanned), scanned=scanned)
+
+
+_FIND = {"capture": "pk", "student": "student_id", "student_no": "student__student_no"}
+
+
+def _recorded(actor, station, by, value, when, key, confirm, scanned):
+    """The scan's transition, on the capture `by` names in the station's campaign.
+    Raises DomainError ``not_found`` (nobody there) and the caller's errors (_refused)."""
+    try:
+        result = capture_scan(
+            actor=actor,
+            action="arrive" if station.kind == Station.Kind.ARRIVAL else "photograph",
+            find={
+                "campaign_id": station.session.campaign_id,
+                "student__withdrawn": False,
+                _FIND[by]: value,
+            },
+            station=station.name,
+            occurred_at=when,
+            idempotency_key=key,
+            confirmed=confirm,
         )
-    return None
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        return _refused(exc, station, scanned)
+    if not result.changed:
+        return _already(result.capture)
+    return _green(result.capture, result.log)
+
+
+def _refused(exc, station, scanned):
+    """A scan the transition refused: orange to confirm, yellow when an arrival comes after
+    the photograph, red otherwise. Conflicts and bad requests are the caller's errors."""
+    if exc.code in ("key_conflict", "forbidden"):
+        raise exc
+    capture = exc.details.get("capture")
+    if exc.code == "attention":
+        return ScanAnswer("orange", "attention", exc.message, capture=capture, scanned=scanned)
+    if capture is None:
+        return ScanAnswer("red", exc.code, exc.message, scanned=scanned)
+    if station.kind == Station.Kind.ARRIVAL and capture.status == S.PHOTOGRAPHED:
+        return _already(capture)
+    return ScanAnswer(
+        "red", exc.code, f"{exc.message}（{_who(capture)}）", capture=capture, scanned=scanned
+    )
 
 
 def _green(capture, log):

@@ -2,7 +2,6 @@
 selector → message → redirect."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,10 +27,7 @@ from units.models import TrainingUnit
 
 
 def _campaign():
-    campaign = selectors.office_campaign()
-    if campaign is None:
-        raise Http404
-    return campaign
+    return selectors.campaign_or_start()
 
 
 @office_required

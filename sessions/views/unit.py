@@ -20,10 +20,7 @@ from units.selectors import access_unit, visible_units
 
 
 def _campaign():
-    campaign = selectors.office_campaign()
-    if campaign is None:
-        raise Http404
-    return campaign
+    return selectors.campaign_or_start()
 
 
 @counsellor_required

@@ -352,8 +352,10 @@ def test_expired_and_tampered_links(client, link, notice):
     assert expired.status_code == 410 and "已过期" in expired.content.decode()
 
 
-def test_only_office_or_own_counsellor_rotates_links(counsellor, station, notice, other_unit):
-    for actor in (counsellor, station, Actor.coordinator_link(other_unit.pk)):
+def test_only_office_or_own_counsellor_rotates_links(counsellor, notice, other_unit):
+    from tests.conftest import device_actor
+
+    for actor in (counsellor, device_actor(notice), Actor.coordinator_link(other_unit.pk)):
         with pytest.raises(DomainError) as err:
             session_services.coordinator_link_rotate(
                 actor=actor, campaign_id=notice.pk, unit_id=other_unit.pk
