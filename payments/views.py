@@ -111,7 +111,7 @@ def _unit_fee_page(request, unit, campaign, handover_form, status=200):
 @counsellor_required
 def unit_fees(request, unit_id):
     unit = access_unit(request.user, unit_id)
-    campaign = session_selectors.office_campaign()
+    campaign = session_selectors.campaign_or_start()
     actor = Actor.of(request.user)
     action = request.POST.get("action") if request.method == "POST" else None
     handover_form = HandoverForm(request.POST if action == "handover" else None)
@@ -145,7 +145,7 @@ def unit_fees(request, unit_id):
 @office_required
 @require_GET
 def reconciliation(request):
-    campaign = session_selectors.office_campaign()
+    campaign = session_selectors.campaign_or_start()
     units, total = selectors.reconciliation(campaign)
     return render(
         request,
@@ -157,6 +157,6 @@ def reconciliation(request):
 @office_required
 @require_GET
 def reconciliation_xlsx(request):
-    campaign = session_selectors.office_campaign()
+    campaign = session_selectors.campaign_or_start()
     units, total = selectors.reconciliation(campaign)
     return xlsx_response(exports.reconciliation_workbook(units, total), "费用对账.xlsx")
