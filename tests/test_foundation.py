@@ -142,6 +142,7 @@ def test_every_string_in_the_code_has_an_english_translation():
             "-l",
             "en",
             "--ignore=.venv",
+            "--ignore=.venv-peer",
             "--ignore=tests",
             "--ignore=bench",
             "--no-obsolete",

@@ -308,23 +308,22 @@
       for (const scan of load(QUEUE_KEY, [])) {
         let response;
         try {
-          const { attempts, typed_at, ...body } = scan;
+          const { attempts, typed_at, deferred, ...body } = scan;
           response = await api(t.scanUrl, body);
         } catch (err) {
           online = false; // nothing will get through now: keep everything for later
+          store(QUEUE_KEY, load(QUEUE_KEY, []).map((s) => ({ ...s, deferred: true })));
           break;
         }
         online = true;
         if (response.status === 401 || response.status === 403) {
-          unauthorised = true;
-          const data = await json(response);
-          deviceProblem.textContent = data.message || t.textUnauthorised;
-          deviceProblem.hidden = false;
+          await refusedDevice(response);
           break;
         }
         unauthorised = false;
         deviceProblem.hidden = true;
-        const late = !scan.typed_at || Date.now() - scan.typed_at > 8000 || scan.attempts > 0;
+        // Shown as a late upload unless it went up at once, while the operator watches.
+        const late = scan.deferred || scan.attempts > 0 || Date.now() - scan.typed_at > 8000;
         if (response.ok) {
           const answer = await json(response);
           removeFromQueue(scan.key);
@@ -347,6 +346,16 @@
       render();
       if (again && online && !unauthorised) setTimeout(flush, 0);
     }
+  }
+
+  async function refusedDevice(response) {
+    // Nothing leaves the queue: the office can pair this browser again and it all goes up.
+    unauthorised = true;
+    const data = await json(response);
+    deviceProblem.textContent = data.message || t.textUnauthorised;
+    deviceProblem.hidden = false;
+    const queued = load(QUEUE_KEY, []).length;
+    say("red", [queued ? `${queued} ${t.textWaiting} — ${t.textUnauthorised}` : t.textUnauthorised]);
   }
 
   // --- undo and shooting numbers (online only: they correct what the operator sees) -------
@@ -409,10 +418,7 @@
       const response = await api(t.statusUrl);
       online = true;
       if (response.status === 401 || response.status === 403) {
-        unauthorised = true;
-        const data = await json(response);
-        deviceProblem.textContent = data.message || t.textUnauthorised;
-        deviceProblem.hidden = false;
+        await refusedDevice(response);
       } else if (response.ok) {
         const data = await json(response);
         info = { station: data.station, session: data.session, device: data.device };
