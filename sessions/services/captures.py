@@ -33,6 +33,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,9 +204,12 @@ def _perform(
             for lookups in batches:
                 captures = list(
                     Capture.objects.select_for_update(of=("self",))
-                    .select_related("student__unit", "campaign")
+                    .select_related("student__unit")
+                    # The rules read one column of the campaign: not its notice texts.
+                    .annotate(campaign_status=F("campaign__status"))
                     .filter(**lookups)
-                    .order_by("pk")[: 1 if strict else None]
+                    # One row by a unique key; many in primary-key order (no deadlocks).
+                    .order_by(*(() if strict else ("pk",)))[: 1 if strict else None]
                 )
                 if strict and not captures:
                     raise DomainError(_("找不到该学生的采集记录。"), "not_found")
@@ -256,7 +260,7 @@ def _perform(
 
 
 def _check_scope(actor, capture, rule, unit_checks):
-    if capture.campaign.status == Campaign.Status.CLOSED:
+    if capture.campaign_status == Campaign.Status.CLOSED:
         raise DomainError(_("本次采集活动已结束，不能再修改状态。"), "campaign_closed")
     if not _allowed(actor, capture, rule.who, unit_checks):
         if actor.device is not None and rule.who == STATION:

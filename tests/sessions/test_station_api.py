@@ -351,9 +351,9 @@ def test_the_office_corrects_a_shooting_number_with_a_reason(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_is_at_most_six_statements_with_authentication(notice, law):
-    """Outside a test transaction, as in production: authentication (the device with its
-    station, session and campaign), the student, the locked row, the status change and
-    its log row. The connection's health check is not a statement of the request."""
+    """Outside a test transaction, as in production: the device with its station, session
+    and campaign (authentication); BEGIN; the student's capture read under its lock; the
+    status change; its log row; COMMIT. Six on SQLite and on PostgreSQL alike."""
     capture = Capture.objects.create(
         student=StudentFactory(student_no="202201010001", unit=law), campaign=notice
     )
@@ -363,5 +363,7 @@ def test_a_scan_is_at_most_six_statements_with_authentication(notice, law):
     assert answer.json()["outcome"] == "green"
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) <= 6, "\n".join(statements)
+    data = [s for s in statements if not s.startswith(("BEGIN", "COMMIT"))]
+    assert [s.split()[0] for s in data] == ["SELECT", "SELECT", "UPDATE", "INSERT"], data
     capture.refresh_from_db()
     assert capture.status == S.PHOTOGRAPHED
