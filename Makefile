@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench messages install
+.PHONY: run test lint bench bench-peer messages install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.all
 
+# The door scan against pretix's check-in on the local PostgreSQL 15 (installs pretix into
+# .venv-peer on first use, wrk if missing; needs root for apt and the cluster).
+bench-peer: $(STAMP)
+	$(BIN)/python -m bench.peer
+
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=bench
-	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=.venv-peer --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv --ignore=.venv-peer
