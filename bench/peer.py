@@ -45,16 +45,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import print_table, row
-from bench.server import bench_env, free_port, need_wrk
+from bench.server import bench_env, ensure_postgres, need_wrk, psql, serve, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_VENV = ROOT / ".venv-peer"
@@ -131,39 +129,6 @@ def sh(cmd, **kwargs):
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-
-
-def psql(sql, db="postgres"):
-    """As the cluster's superuser over the local socket (peer authentication)."""
-    proc = subprocess.run(
-        ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-qAt", "-d", db],
-        input=sql,
-        text=True,
-        capture_output=True,
-    )
-    if proc.returncode:
-        raise SystemExit(f"psql failed: {proc.stderr.strip()}\n{sql}")
-    return proc.stdout.strip()
-
-
-def ensure_postgres():
-    if not shutil.which("pg_ctlcluster"):
-        raise SystemExit("needs PostgreSQL 15 (Debian: apt-get install postgresql-15)")
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start"], capture_output=True
-    )
-    for _ in range(300):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
-            break
-        time.sleep(0.2)
-    else:
-        raise SystemExit("PostgreSQL did not come up on 127.0.0.1:5432")
-    psql(
-        "SELECT 'CREATE ROLE capture LOGIN CREATEDB PASSWORD ''capture''' WHERE NOT EXISTS "
-        "(SELECT 1 FROM pg_roles WHERE rolname='capture')\\gexec\n"
-        f"SELECT 'CREATE DATABASE {PRETIX_SCHEMA_DB} OWNER capture' WHERE NOT EXISTS "
-        f"(SELECT 1 FROM pg_database WHERE datname='{PRETIX_SCHEMA_DB}')\\gexec\n"
-    )
 
 
 def recreate_db(name, template=None):
@@ -260,64 +225,23 @@ def prepare_pretix(workdir):
 # --- servers and wrk ------------------------------------------------------------------------
 
 
-@contextmanager
-def serve(argv, env, cwd, name):
-    """gunicorn on a free loopback port; its log goes to a file (a full pipe blocks workers)."""
-    port = free_port()
-    argv = [*argv, "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
-    if (
-        "--no-control-socket"
-        in subprocess.run([argv[0], "--help"], capture_output=True, text=True).stdout
-    ):
-        argv.append("--no-control-socket")
-    log = tempfile.NamedTemporaryFile(prefix=f"peer-{name}-", suffix=".log", delete=False)
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=log)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(Path(log.name).read_text()[-3000:]) from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    Path(log.name).unlink()  # kept when something failed
-
-
-def _ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-
 def run_wrk(url, script=None, duration=10, header=None):
-    """wrk with a 10 s timeout: a slow answer counts in the latency instead of being dropped."""
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s"]
-    cmd += (
-        ["--latency"] + (["-s", str(script)] if script else []) + (["-H", header] if header else [])
+    """bench.server.wrk with the peer's connections and a 10 s timeout (a slow answer counts
+    in the latency instead of being dropped), plus the counts the scan scripts print."""
+    result = wrk(
+        url,
+        script,
+        duration=duration,
+        connections=CONNECTIONS,
+        threads=THREADS,
+        timeout="10s",
+        header=header,
     )
-    proc = subprocess.run([*cmd, url], capture_output=True, text=True, check=True)
-    out = proc.stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
-    for pct in ("50", "99"):
-        m = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\b", out)
-        result[f"p{pct}"] = _ms(*m.groups())
-    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    result["non_2xx"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    result["socket_errors"] = sum(map(int, m.groups())) if m else 0
     for key in ("rows-used", "not-recorded"):
-        m = re.search(rf"^{key} (\d+)$", out, re.M)
+        m = re.search(rf"^{key} (\d+)$", result["output"], re.M)
         result[key.replace("-", "_")] = int(m.group(1)) if m else 0
-    if proc.stderr.strip():
-        print("  wrk script: " + proc.stderr.strip().replace("\n", "\n  wrk script: ")[:900])
+    if result["stderr"].strip():
+        print("  wrk script: " + result["stderr"].strip().replace("\n", "\n  wrk script: ")[:900])
     return result
 
 
@@ -460,9 +384,14 @@ def probe_sql(info, station, token, data):
 
 def measure(redeem, scan, info, get_script, duration, rounds, warmup):
     """pretix and the portal in turns, one server up at a time, each turn warmed up first."""
-    pretix_server = ([str(PEER_VENV / "bin/gunicorn"), "pretix.wsgi"], pretix_env(), PEER_VENV)
+    workers = ["-w", "2", "-k", "sync"]
+    pretix_server = (
+        [str(PEER_VENV / "bin/gunicorn"), "pretix.wsgi", *workers],
+        pretix_env(),
+        PEER_VENV,
+    )
     portal_server = (
-        [str(Path(sys.executable).parent / "gunicorn"), "capture_portal.wsgi"],
+        [str(Path(sys.executable).parent / "gunicorn"), "capture_portal.wsgi", *workers],
         bench_env({"DATABASE_URL": pg_url(PORTAL_DB)}),
         ROOT,
     )
@@ -491,7 +420,7 @@ def measure(redeem, scan, info, get_script, duration, rounds, warmup):
 def main(duration=10, rounds=2, warmup=3):
     started = time.monotonic()
     need_wrk()
-    ensure_postgres()
+    ensure_postgres(PRETIX_SCHEMA_DB)
     ensure_pretix_venv()
     workdir = Path(tempfile.mkdtemp(prefix="capture-peer-"))
     print("pretix: schema, fresh data …", flush=True)

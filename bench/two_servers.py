@@ -28,33 +28,9 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 
-from bench.server import bench_env, free_port, gunicorn, lua_script, need_wrk, wrk
+from bench.server import bench_env, ensure_postgres, free_port, gunicorn, lua_script, need_wrk, wrk
 
 PG_URL = "postgres://capture:capture@127.0.0.1:5432/capture_two"
-
-
-def ensure_postgres():
-    """Start the local cluster if needed and create the role and database (idempotent)."""
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start"], capture_output=True
-    )
-    for _ in range(150):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
-            break
-        time.sleep(0.2)
-    sql = (
-        "SELECT 'CREATE ROLE capture LOGIN CREATEDB PASSWORD ''capture''' WHERE NOT EXISTS "
-        "(SELECT 1 FROM pg_roles WHERE rolname='capture')\\gexec\n"
-        "SELECT 'CREATE DATABASE capture_two OWNER capture' WHERE NOT EXISTS "
-        "(SELECT 1 FROM pg_database WHERE datname='capture_two')\\gexec\n"
-    )
-    subprocess.run(
-        ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-q"],
-        input=sql,
-        text=True,
-        check=True,
-    )
-    return PG_URL
 
 
 @contextmanager
@@ -291,7 +267,8 @@ def throughput(a, b, station, data, students, duration=10, rounds=2):
 
 
 def main(check_only=False):
-    os.environ["DATABASE_URL"] = ensure_postgres()
+    ensure_postgres("capture_two")
+    os.environ["DATABASE_URL"] = PG_URL
     from bench.lookup import prepare
 
     with redis_server() as cache_url:

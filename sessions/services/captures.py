@@ -4,25 +4,29 @@
 Every change goes through one function, `_perform`, shaped like pretix's `perform_checkin`:
 
 1. open a transaction (`transaction.atomic`);
-2. `select_for_update()` the capture rows, with `select_related` for what the rules read
-   (student, unit, campaign), in primary-key order so that two bulk changes cannot deadlock;
-3. check each row against RULES: who may do it, from which statuses, to which status, and,
-   for a step that refers to an earlier one (undoing a scan, a shooting number after a
-   photograph), that the step is still the capture's latest status change;
+2. `select_for_update()` the capture row(s), with `select_related` for what the rules read
+   (student, unit) and the campaign's status; a bulk change locks in primary-key order, in
+   chunks of CHUNK rows, so that no statement exceeds a database's parameter limit and two
+   bulk changes cannot deadlock;
+3. check each row against RULES: who may do it, from which statuses, to which status; for a
+   step that refers to an earlier one (undoing a scan, a shooting number after a
+   photograph), that the step is still the capture's latest status change; for a door
+   scan of a student with an attention note, that the operator confirmed it;
 4. write the new state (one UPDATE per target status) and one `CaptureLog` row per capture;
 5. refuse with a coded `DomainError` otherwise, writing nothing.
 
-The public functions below are that one function with its arguments named for a caller: a
-door scan (`capture_arrive`, `capture_photograph`), an undo, a counsellor's or the office's
-step, a shooting number, and `captures_transition_many` for closing a session or sending a
-unit's absentees off-site (the same checks, in chunks of CHUNK rows inside one transaction,
-so that no statement exceeds a database's parameter limit).
+The public functions below are that one function with its arguments named for a caller:
+a door scan (`capture_scan`: the row is found by the scanned student number, pass or pick
+and read once, under its lock), `capture_arrive` and `capture_photograph` by id, an undo,
+a shooting number, a counsellor's or the office's step, and `captures_transition_many`
+for closing a session or sending a unit's absentees off-site.
 
 Codes: ``not_found`` (no such capture, or not in the device's campaign), ``forbidden``
 (the actor's role or scope), ``not_allowed`` (not from the current status),
 ``campaign_closed``, ``superseded`` (the step referred to is no longer the latest),
-``reason_required``, ``key_conflict`` (a client key already used for another student or
-door).
+``attention`` (a note the operator has not confirmed yet), ``reason_required``,
+``key_conflict`` (a client key already used for another student or door). A refusal of
+one capture carries it in ``DomainError.details["capture"]``.
 
 Repeats are idempotent: a change whose result is already there returns ``changed=False``
 and writes nothing; a repeated client idempotency key returns the first result (the key's
