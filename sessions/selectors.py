@@ -472,12 +472,13 @@ def station_devices(campaign):
 
 
 def station_recent(station, limit=10):
-    """The last scans recorded at a station, with the students' names (for undo)."""
+    """The last scans recorded by the station's devices (scans and their undoing, not
+    shooting numbers), with the students' names (for undo)."""
     from sessions.models import CaptureLog
 
     return list(
         CaptureLog.objects.filter(
-            station=station.name, capture__campaign_id=station.session.campaign_id
+            actor_device__station_id=station.pk, action__in=["arrive", "photograph", "undo"]
         )
         .select_related("capture__student__unit")
         .order_by("-id")[:limit]
@@ -508,7 +509,11 @@ def shooting_numbers(session):
     from sessions.models import Capture
 
     rows = list(
-        Capture.objects.filter(campaign_id=session.campaign_id, status="photographed")
+        Capture.objects.filter(
+            campaign_id=session.campaign_id,
+            status="photographed",
+            student__unit_id__in=SlotUnit.objects.filter(session=session).values("unit_id"),
+        )
         .exclude(shooting_no="")
         .select_related("student__unit")
         .order_by("status_at", "id")

@@ -56,7 +56,7 @@ station_patterns = (
     [
         path("", station.station_app, name="app"),
         path("sw.js", station.service_worker, name="service_worker"),
-        path("pair/<str:code>/", station.pair, name="pair"),
+        path("pair/", station.pair, name="pair"),
         path("api/status/", station.api_status, name="status"),
         path("api/scan/", station.api_scan, name="scan"),
         path("api/undo/", station.api_undo, name="undo"),

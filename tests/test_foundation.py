@@ -112,9 +112,9 @@ def test_translations_are_complete_and_compiled():
     assert po.untranslated_entries() == []
     assert po.fuzzy_entries() == []
     mo = polib.mofile(ROOT / "locale/en/LC_MESSAGES/django.mo")
-    compiled = {e.msgid: e.msgstr for e in mo}
-    assert {e.msgid: e.msgstr for e in po.translated_entries()} == {
-        k: v for k, v in compiled.items() if k
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
+    assert {(e.msgctxt, e.msgid): e.msgstr for e in po.translated_entries()} == {
+        k: v for k, v in compiled.items() if k[1]
     }
 
 

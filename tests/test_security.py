@@ -100,7 +100,7 @@ CASES = [
     ("staff:stations", {}, OFFICE_ONLY),
     ("station:app", {}, EVERYONE),  # a shell without data: the script asks the API
     ("station:service_worker", {}, EVERYONE),
-    ("station:pair", {"code": "x" * 32}, EVERYONE),  # asks before it pairs
+    ("station:pair", {}, EVERYONE),  # asks before it pairs
     ("station:status", {}, DEVICE_ONLY),
     ("station:scan", {}, NOBODY_GETS),
     ("station:undo", {}, NOBODY_GETS),
@@ -221,7 +221,7 @@ POSTS = [
     ),
     ("payments:unit_fees", {"unit_id": "unit_a"}, "counsellor"),
     ("staff:stations", {}, "office"),
-    ("station:pair", {"code": "x" * 32}, "anonymous"),
+    ("station:pair", {}, "anonymous"),
 ]
 
 

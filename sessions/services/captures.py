@@ -72,10 +72,11 @@ _ALL = frozenset(S)
 RULES = {
     "arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, STATION, attention=True),
     "photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, STATION, attention=True),
-    # Undo steps back along the station path only (a wrong scan at a door).
+    # Undo steps back along the station path only (a wrong scan at a door), to where the
+    # undone scan found the student: the first status listed unless told (`back_to`).
     "undo": Rule(
         frozenset({S.PHOTOGRAPHED, S.ARRIVED}),
-        {S.PHOTOGRAPHED: S.ARRIVED, S.ARRIVED: S.EXPECTED},
+        {S.PHOTOGRAPHED: (S.ARRIVED, S.EXPECTED), S.ARRIVED: (S.EXPECTED,)},
         STATION,
     ),
     "mark_absent": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, OFFICE),
@@ -84,7 +85,7 @@ RULES = {
     "verify_sheet": Rule(frozenset({S.SHEET_RECEIVED}), S.VERIFIED, UNIT),
     "exempt": Rule(_ALL - {S.EXEMPT}, S.EXEMPT, OFFICE),
     "shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, STATION),
-    "correct_shooting_no": Rule(_ALL, None, OFFICE),
+    "correct_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
 }
 # Kept for the pages that list what each action does.
 TRANSITIONS = {
@@ -120,7 +121,7 @@ def _allowed(actor, capture, who, unit_checks):
     return unit_checks[unit_id]
 
 
-def _target(capture, rule, shooting_no):
+def _target(capture, rule, shooting_no, back_to=None):
     """The status the capture moves to, or None when the change is already there.
     Raises DomainError ``not_allowed``."""
     if capture.status not in rule.sources:
@@ -136,7 +137,16 @@ def _target(capture, rule, shooting_no):
     if rule.target is None:
         return None if capture.shooting_no == shooting_no else capture.status
     if isinstance(rule.target, dict):
-        return rule.target[capture.status]
+        allowed = rule.target[capture.status]
+        if back_to is None:
+            return allowed[0]
+        if back_to not in allowed:
+            raise DomainError(
+                _("当前状态为“%(status)s”，不能执行此操作。")
+                % {"status": capture.get_status_display()},
+                "not_allowed",
+            )
+        return back_to
     return rule.target
 
 
@@ -179,6 +189,7 @@ def _perform(
     note="",
     idempotency_key=None,
     after_log=None,
+    back_to=None,
     shooting_no="",
     confirmed=True,
 ):
@@ -188,7 +199,8 @@ def _perform(
     campaign), which is refused with a DomainError when the change does not apply; or
     `capture_ids`, a bulk change in chunks, which leaves the captures it does not apply to
     alone. `after_log`: the id of the step this change refers to, which must still be the
-    capture's latest status change (``superseded``). `confirmed`: a door scan of a student
+    capture's latest status change (``superseded``); `back_to`: the status an undo returns
+    to (where the undone scan found the student). `confirmed`: a door scan of a student
     with an attention note goes ahead only once the operator confirmed (``attention``).
     `idempotency_key`: as stored (client_key / server_key).
 
@@ -222,7 +234,7 @@ def _perform(
                     found = capture
                     _check_scope(actor, capture, rule, unit_checks)
                     try:
-                        target = _target(capture, rule, shooting_no)
+                        target = _target(capture, rule, shooting_no, back_to)
                         if target is not None:
                             _check_step(capture, rule, after_log, confirmed)
                     except DomainError as refusal:
@@ -321,15 +333,15 @@ def _write(moves, *, actor, action, station, occurred_at, now, note, idempotency
             fields["shooting_no"] = shooting_no
         else:
             fields.update(status=target, status_at=occurred_at, status_station=station)
-            if action == "undo" and target == S.ARRIVED:
-                # The shooting number belonged to the photograph being undone.
+            if action == "undo":
+                # A shooting number belonged to the photograph being undone.
                 fields["shooting_no"] = ""
         Capture.objects.filter(pk__in=ids).update(**fields)
     CaptureLog.objects.bulk_create(logs)
     for (capture, target), log in zip(moves, logs, strict=True):
-        if numbers:
+        if numbers or action == "undo":
             capture.shooting_no = shooting_no
-        else:
+        if not numbers:
             capture.status, capture.status_at, capture.status_station = target, occurred_at, station
         log.capture = capture
     if len(moves) == 1:
@@ -407,10 +419,12 @@ def capture_photograph(*, actor, capture_id, station="", occurred_at=None, idemp
     )
 
 
-def capture_undo(*, actor, capture_id, undoes, station="", note="", idempotency_key=None):
-    """Undo a door scan (photographed → arrived, arrived → expected): a new log row.
-    `undoes`: the log id of the scan, which must still be the capture's latest step,
-    checked under the row's lock (``superseded``)."""
+def capture_undo(
+    *, actor, capture_id, undoes, back_to=None, station="", note="", idempotency_key=None
+):
+    """Undo a door scan: a new log row. `undoes`: the log id of the scan, which must still
+    be the capture's latest step, checked under the row's lock (``superseded``); `back_to`:
+    the status that scan found (a photograph straight from "expected" goes back there)."""
     return _one(
         actor=actor,
         action="undo",
@@ -419,6 +433,7 @@ def capture_undo(*, actor, capture_id, undoes, station="", note="", idempotency_
         note=note,
         idempotency_key=idempotency_key,
         after_log=undoes,
+        back_to=back_to,
     )
 
 

@@ -40,7 +40,7 @@ def _station(station_id):
 
 def _name(station, name):
     name = (name or "").strip()[:50]
-    return name or f"{station.name} · {timezone.localtime():%m-%d %H:%M}"
+    return name or f"{station.name} · {timezone.localtime():%m-%d %H:%M:%S}"
 
 
 def device_create(*, actor, station_id, name=""):

@@ -298,14 +298,13 @@ def _green(capture, log):
 
 
 def _station_log(actor, log_id):
-    """A scan recorded at the device's station in its campaign, or DomainError."""
-    station = actor.device.station
+    """A scan recorded by a device of this device's station, or DomainError. (By the
+    station itself, not its name: every session has its 北门-1.)"""
     log = (
         CaptureLog.objects.select_related("capture")
         .filter(
             pk=log_id,
-            station=station.name,
-            capture__campaign_id=station.session.campaign_id,
+            actor_device__station_id=actor.device.station_id,
             action__in=["arrive", "photograph"],
         )
         .first()
@@ -332,6 +331,7 @@ def scan_undo(*, actor, log_id):
         actor=actor,
         capture_id=log.capture_id,
         undoes=log.pk,
+        back_to=log.from_status,
         station=log.station,
         note=_("撤销登记 #%(id)d") % {"id": log.pk},
         idempotency_key=server_key("undo", log.pk),

@@ -358,7 +358,7 @@ def absentees(request):
 def stations(request):
     """Stations and their devices: pair this browser, show a pairing link, revoke."""
     campaign = selectors.office_campaign()
-    context = {"campaign": campaign, "stations": []}
+    context = {"campaign": campaign, "stations": [], "now": timezone.now()}
     if campaign is None:
         return render(request, "capture_sessions/staff/stations.html", context)
     if request.method == "POST":
@@ -380,7 +380,7 @@ def stations(request):
                     station_id=_post_id(request, "station_id"),
                     name=request.POST.get("name", ""),
                 )
-                link = request.build_absolute_uri(reverse("station:pair", args=[code]))
+                link = request.build_absolute_uri(reverse("station:pair")) + "#" + code
                 context.update(
                     pairing={"device": device, "link": link, "qr": passes.qr_data_uri(link)}
                 )

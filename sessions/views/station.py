@@ -72,13 +72,15 @@ def service_worker(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def pair(request, code):
-    """A pairing link opened in the station's browser. GET asks (a link preview must not
-    use the code up); POST pairs and hands the token to the page's script."""
+def pair(request):
+    """A pairing link opened in the station's browser: /station/pair/#<code>. The code is
+    in the fragment, which browsers never send, so it stays out of every server's access
+    log; the page's script puts it into the form. GET asks (a link preview must not use the
+    code up); POST pairs and hands the token to the page's script."""
     if request.method == "GET":
-        return render(request, "capture_sessions/station/pair.html", {"code": code})
+        return render(request, "capture_sessions/station/pair.html")
     try:
-        device, token = services.device_pair(code=code)
+        device, token = services.device_pair(code=request.POST.get("code", ""))
     except DomainError as exc:
         return render(
             request, "capture_sessions/station/pair.html", {"error": exc.message}, status=410
@@ -93,7 +95,7 @@ def _payload(request):
         raise BadRequest(_("请求格式错误：需要 JSON。"))
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest(_("请求格式错误：JSON 无法解析。")) from None
     if not isinstance(data, dict):
         raise BadRequest(_("请求格式错误：需要 JSON 对象。"))

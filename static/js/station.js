@@ -84,7 +84,9 @@
   function api(url, body) {
     const options = {
       method: body ? "POST" : "GET",
-      headers: { Authorization: `Device ${token}` },
+      // No cookie goes with these requests, so the page's language is said explicitly:
+      // answers in the language the operator chose, not the browser's default.
+      headers: { Authorization: `Device ${token}`, "Accept-Language": document.documentElement.lang || "zh-hans" },
       credentials: "omit", // the device token is the only credential: no cookie, no CSRF
       cache: "no-store",
     };
@@ -168,10 +170,17 @@
   function answered(answer, scan, late) {
     const prefix = late ? `[${t.textUploaded}] ` : "";
     if (answer.outcome === "orange" || answer.outcome === "choose") {
-      // The operator decides: kept until confirmed or dismissed, whatever comes next.
+      // The operator decides: kept until confirmed or dismissed, whatever comes next. Once
+      // per scan, though two tabs of this station may both have uploaded it.
       const waiting = load(ATTENTION_KEY, []);
-      waiting.push({ scan, answer });
-      store(ATTENTION_KEY, waiting);
+      if (!waiting.some((item) => item.scan.key === scan.key)) {
+        waiting.push({ scan, answer });
+        store(ATTENTION_KEY, waiting);
+      }
+    }
+    if (late && answerBox.classList.contains("answer-queued")) {
+      // The box still says "saved, will upload": show what the upload answered instead.
+      say(answer.outcome, [prefix + answer.message, scannedLine(answer, scan)]);
     }
     if (!late) {
       hideShooting();
@@ -462,6 +471,10 @@
   window.addEventListener("offline", () => {
     online = false;
     render();
+  });
+  // Another tab of this station changed the queue or the lists: show the same.
+  window.addEventListener("storage", (event) => {
+    if ([QUEUE_KEY, ATTENTION_KEY, PROBLEMS_KEY].includes(event.key)) render();
   });
   if ("serviceWorker" in navigator && t.swUrl) {
     navigator.serviceWorker.register(t.swUrl, { scope: t.statusUrl.replace(/api\/status\/$/, "") }).catch(() => {});

@@ -274,7 +274,8 @@ def test_undo_on_a_freshly_opened_page_asks_and_names_the_student(live_server, c
     page.locator("#recent button.undo").click()
     page.wait_for_function("() => document.querySelector('#answer').innerText.includes('已撤销')")
     assert "学生0" in dialogs[0]
-    assert Capture.objects.get(pk=captures[0].pk).status == Capture.Status.ARRIVED
+    # Photographed straight from "expected": the undo goes back there.
+    assert Capture.objects.get(pk=captures[0].pk).status == Capture.Status.EXPECTED
 
 
 def test_operator_scans_passes_undoes_one_and_board_follows(
@@ -316,4 +317,47 @@ def test_operator_scans_passes_undoes_one_and_board_follows(
     board.screenshot(path=os.path.join(artifacts_dir, "board.png"), full_page=True)
     assert "学生" not in board.inner_text("body")
     board.close()
+    context.close()
+
+
+def test_a_tablet_pairs_with_the_link_the_office_shows(
+    live_server, browser, page, office_user, day, artifacts_dir
+):
+    captures, north = day
+    login(page, live_server, office_user.username)
+    page.goto(f"{live_server.url}/staff/stations/")
+    row = page.locator(f"#station-{north.pk}")
+    row.locator("input[name=name]").fill("北门平板")
+    row.locator("button", has_text="生成配对链接").click()
+    link = page.inner_text("#pairing-url")
+    assert "#" in link  # the code travels in the fragment, never to a server log
+    page.screenshot(path=os.path.join(artifacts_dir, "stations-pairing-link.png"), full_page=True)
+    tablet = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    screen = tablet.new_page()
+    screen.goto(link)
+    screen.click("#pair-form button")
+    screen.wait_for_url(f"{live_server.url}/station/")
+    screen.wait_for_function("() => document.getElementById('station-name').innerText === '北门-1'")
+    _type(screen, captures[0].student.student_no)
+    screen.wait_for_selector("#answer.answer-green")
+    screen.screenshot(path=os.path.join(artifacts_dir, "station-390.png"), full_page=True)
+    assert CaptureLog.objects.get().actor_device.name == "北门平板"
+    tablet.close()
+
+
+def test_answers_come_in_the_language_of_the_page(live_server, browser, day, artifacts_dir):
+    """The API gets no cookie: the page says its language (once the browser's own won)."""
+    captures, north = day
+    context = browser.new_context(locale="zh-CN")
+    paired(context, north)
+    page = context.new_page()
+    open_station(page, live_server)
+    page.click("button[name=language][value=en]")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.getElementById('station-name').innerText === '北门-1'")
+    _type(page, captures[0].student.student_no)
+    page.wait_for_selector("#answer.answer-green")
+    assert "Photographed" in page.inner_text("#answer")
+    assert "Photographed" in page.inner_text("#station-kind")
+    page.screenshot(path=os.path.join(artifacts_dir, "station-en.png"), full_page=True)
     context.close()

@@ -184,7 +184,8 @@ def _undo(devices, station, log_id):
     )
 
 
-def test_undo_the_last_scan_once(devices, student, north):
+def test_undo_the_last_scan_once(devices, student, north, south):
+    scan(devices, south, "202201010001")
     answer = scan(devices, north, "202201010001")
     first = _undo(devices, north, answer["log_id"])
     assert first.status_code == 200 and first.json()["status"] == S.ARRIVED

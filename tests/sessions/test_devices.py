@@ -67,14 +67,15 @@ def test_a_pairing_link_works_once(office_client, north, client):
     html = page.content.decode()
     link = re.search(r'<code id="pairing-url">([^<]+)</code>', html).group(1)
     assert 'src="data:image/png;base64,' in html  # the QR code, made here, not fetched
-    path = link.replace("http://testserver", "")
+    path, code = link.replace("http://testserver", "").split("#")
+    assert path == reverse("station:pair")  # the code never reaches a server's access log
     anonymous = Client()
     assert anonymous.get(path).status_code == 200  # asking pairs nothing (link previews)
     assert Device.objects.get().paired_at is None
-    paired = anonymous.post(path)
+    paired = anonymous.post(path, {"code": code})
     assert paired.status_code == 200
     assert _status(_token_from(paired.content.decode())).status_code == 200
-    again = Client().post(path)
+    again = Client().post(path, {"code": code})
     assert again.status_code == 410 and "已使用" in again.content.decode()
 
 

@@ -284,7 +284,7 @@ def test_a_shooting_number_is_tied_to_its_photograph(today, student, north, nort
     late = _number(north, green["log_id"], "0003")
     assert late.status_code == 409 and late.json()["code"] in ("not_allowed", "superseded")
     capture = Capture.objects.get()
-    assert (capture.status, capture.shooting_no) == (S.ARRIVED, "")
+    assert (capture.status, capture.shooting_no) == (S.EXPECTED, "")  # as the scan found it
 
 
 def test_a_shooting_number_needs_a_photograph_log(today, student, notice):
@@ -367,3 +367,81 @@ def test_a_scan_is_at_most_six_statements_with_authentication(notice, law):
     assert [s.split()[0] for s in data] == ["SELECT", "SELECT", "UPDATE", "INSERT"], data
     capture.refresh_from_db()
     assert capture.status == S.PHOTOGRAPHED
+
+
+# --- found by the walkthrough: door names repeat across sessions, and other edges ----------
+
+
+@pytest.fixture
+def second_session(today):
+    """A second session of the same campaign, with doors of the same names (the default)."""
+    from tests.factories import CaptureSessionFactory
+
+    session = CaptureSessionFactory(campaign=today, date=timezone.localdate())
+    return Station.objects.create(session=session, name="北门-1", kind="photographed")
+
+
+def test_a_device_sees_and_changes_only_its_own_stations_scans(
+    today, student, north, second_session
+):
+    green = _photograph(north, "202201010001")
+    other = device_client(second_session)
+    recent = other.get(reverse("station:status")).json()["recent"]
+    assert recent == []
+    assert _number(other, green["log_id"], "0666").status_code == 404
+    assert post(other, "station:undo", {"log_id": green["log_id"]}).status_code == 404
+    capture = Capture.objects.get()
+    assert (capture.status, capture.shooting_no) == (S.PHOTOGRAPHED, "")
+
+
+def test_undoing_a_photograph_without_arrival_goes_back_to_expected(today, student, north):
+    green = _photograph(north, "202201010001")
+    response = post(north, "station:undo", {"log_id": green["log_id"]})
+    assert response.status_code == 200 and response.json()["status"] == S.EXPECTED
+    assert Capture.objects.get().status == S.EXPECTED
+
+
+def test_the_office_cannot_number_a_student_who_was_not_photographed(office, student):
+    from capture_portal.exceptions import DomainError
+    from sessions.services import shooting_no_correct
+
+    with pytest.raises(DomainError) as err:
+        shooting_no_correct(actor=office, capture_id=student.pk, shooting_no="4", reason="x")
+    assert err.value.code == "not_allowed"
+    assert Capture.objects.get().shooting_no == ""
+
+
+def test_deeply_nested_json_is_a_400(today, north):
+    north.raise_request_exception = False
+    body = b"[" * 100_000 + b"]" * 100_000
+    assert post(north, "station:scan", body, raw=True).status_code == 400
+
+
+def test_the_recent_list_shows_scans_not_shooting_numbers(today, student, north):
+    green = _photograph(north, "202201010001")
+    _number(north, green["log_id"], "0001")
+    recent = north.get(reverse("station:status")).json()["recent"]
+    assert [r["log_id"] for r in recent] == [green["log_id"]]
+
+
+def test_the_shooting_number_check_is_per_session(today, north, law, second_session):
+    from tests.factories import TrainingUnitFactory
+
+    elsewhere = TrainingUnitFactory(name="别处学院")
+    from sessions.models import SlotUnit, TimeSlot
+
+    slot = TimeSlot.objects.create(
+        session=second_session.session,
+        start=dt.time(9, 0),
+        end=dt.time(10, 0),
+        order=1,
+    )
+    SlotUnit.objects.create(session=second_session.session, slot=slot, unit=elsewhere)
+    mine = Capture.objects.create(student=StudentFactory(unit=law), campaign=today)
+    theirs = Capture.objects.create(student=StudentFactory(unit=elsewhere), campaign=today)
+    _number(north, _photograph(north, mine.student.student_no)["log_id"], "0001")
+    other = device_client(second_session)
+    _number(other, _photograph(other, theirs.student.student_no)["log_id"], "0500")
+    first = CaptureSession.objects.exclude(pk=second_session.session_id).get()
+    check = selectors.shooting_numbers(first)
+    assert [e["number"] for e in check.entries] == ["0001"]
