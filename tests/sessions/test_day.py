@@ -22,17 +22,6 @@ S = Capture.Status
 
 
 @pytest.fixture
-def law(notice):
-    return TrainingUnit.objects.get(name="法学院")
-
-
-@pytest.fixture
-def student(notice, law):
-    s = StudentFactory(student_no="202201010001", name="张三", unit=law)
-    return Capture.objects.create(student=s, campaign=notice)
-
-
-@pytest.fixture
 def north(notice):
     return Station.objects.get(name="北门-1")
 

@@ -19,7 +19,7 @@ from sessions import selectors
 from sessions.models import Capture, CaptureLog, CaptureSession, Station
 from tests.conftest import device_client
 from tests.factories import StudentFactory
-from units.models import Student, TrainingUnit
+from units.models import Student
 
 S = Capture.Status
 pytestmark = pytest.mark.django_db
@@ -30,17 +30,6 @@ def today(notice):
     """The notice's session moved to today, so that "the session's day" is now."""
     CaptureSession.objects.update(date=timezone.localdate())
     return notice
-
-
-@pytest.fixture
-def law(notice):
-    return TrainingUnit.objects.get(name="法学院")
-
-
-@pytest.fixture
-def student(notice, law):
-    s = StudentFactory(student_no="202201010001", name="张三", unit=law)
-    return Capture.objects.create(student=s, campaign=notice)
 
 
 @pytest.fixture
