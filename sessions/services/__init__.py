@@ -1,7 +1,6 @@
 """Every write of the sessions app. One module per area; import from here."""
 
 from sessions.services.captures import (  # noqa: F401
-    TRANSITIONS,
     TransitionResult,
     capture_arrive,
     capture_exempt,

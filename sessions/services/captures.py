@@ -87,12 +87,6 @@ RULES = {
     "shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, STATION),
     "correct_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
 }
-# Kept for the pages that list what each action does.
-TRANSITIONS = {
-    action: (rule.sources, rule.target, rule.who)
-    for action, rule in RULES.items()
-    if not isinstance(rule.target, dict) and rule.target is not None
-}
 # Log actions that record a number, not a status change: "the latest step" skips them.
 NUMBER_ACTIONS = ("shooting_no", "correct_shooting_no")
 
