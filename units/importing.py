@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from units import archive
 from units.models import Student, TrainingUnit
 from units.validators import PHONE_RE
 
@@ -71,6 +72,8 @@ for _level in Student.Level:
 STUDENT_NO_RE = re.compile(r"^[0-9A-Za-z-]+$")
 SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 ID_TAIL_RE = re.compile(r"^[0-9A-Z]{4}$")
+# Unicode category Cc: C0 controls, DEL and C1 controls (NUL, tab, line breaks included).
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Excel keeps 15 significant digits: a larger number it stored may already be rounded.
 EXACT_FLOAT_LIMIT = 10**15
 
@@ -142,6 +145,7 @@ _ALIASES = {alias: fld for fld, aliases in HEADERS.items() for alias in aliases}
 
 
 def _xlsx_rows(data):
+    from defusedxml import DefusedXmlException
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -149,11 +153,48 @@ def _xlsx_rows(data):
         # read_only streams the sheet: memory stays flat on a 20,000-row file.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        yield from sheet.iter_rows(values_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, IndexError) as exc:
-        raise ImportFileError(
-            _("文件已损坏，或不是有效的 .xlsx 文件；请在 Excel 中重新保存后再上传。"), "corrupt"
-        ) from exc
+        # check_xlsx bounded the declared range and every cell's column; a sheet without
+        # a declared range would be padded to its widest row, so bound that too.
+        max_col = None if sheet.max_column else archive.MAX_COLUMNS + 1
+        rows = sheet.iter_rows(
+            values_only=True, max_row=archive.MAX_SHEET_ROWS + 1, max_col=max_col
+        )
+        for number, cells in enumerate(rows, start=1):
+            if number > archive.MAX_SHEET_ROWS:
+                raise ImportFileError(
+                    _("工作表超过 %(max)d 行的上限；请删除名单以外的空行后再上传。")
+                    % {"max": archive.MAX_SHEET_ROWS},
+                    "too_many_rows",
+                )
+            if len(cells) > archive.MAX_COLUMNS:
+                if any(c not in (None, "") for c in cells[archive.MAX_COLUMNS :]):
+                    raise ImportFileError(
+                        _("工作表超过 %(max)d 列的上限；请只保留名单需要的列后再上传。")
+                        % {"max": archive.MAX_COLUMNS},
+                        "too_many_columns",
+                    )
+                cells = cells[: archive.MAX_COLUMNS]
+            yield cells
+    except DefusedXmlException as exc:
+        raise ImportFileError(archive.unsafe().message, "unsafe_xml") from exc
+    except ValueError as exc:
+        # openpyxl wraps what it met while loading the workbook in a ValueError.
+        if isinstance(exc.__cause__ or exc.__context__, DefusedXmlException):
+            raise ImportFileError(archive.unsafe().message, "unsafe_xml") from exc
+        raise ImportFileError(archive.corrupt().message, "corrupt") from exc
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        IndexError,
+        # Malformed XML (ElementTree's ParseError is a SyntaxError), or XML that openpyxl
+        # cannot map onto a workbook: the file is unreadable, not a server error.
+        SyntaxError,
+        TypeError,
+        RecursionError,
+    ) as exc:
+        raise ImportFileError(archive.corrupt().message, "corrupt") from exc
 
 
 def _decode_csv(data):
@@ -186,6 +227,11 @@ def read_rows(data):
             _("文件超过 %(mb)d MB 的上限。") % {"mb": MAX_BYTES // (1024 * 1024)}, "too_large"
         )
     if data.startswith(b"PK\x03\x04"):
+        try:
+            # Before openpyxl sees the file: refused in well under a second, memory flat.
+            archive.check_xlsx(data)
+        except archive.ArchiveRefused as exc:
+            raise ImportFileError(exc.message, exc.code) from None
         return _xlsx_rows(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
@@ -284,11 +330,22 @@ def _check_row(number, cells, columns, checker, errors):
 
     values = {}
     ok = True
+    failed = set()
 
     def fail(fld, message):
         nonlocal ok
         ok = False
-        errors.append(RowError(number, str(COLUMN_LABELS[fld]), str(message)))
+        if fld not in failed:  # one error per cell: the first found
+            failed.add(fld)
+            errors.append(RowError(number, str(COLUMN_LABELS[fld]), str(message)))
+
+    # A control character (NUL, a line break inside a cell, ...) is refused in every
+    # field: SQLite would store it and PostgreSQL fails on NUL. Outer white space is
+    # trimmed by normalise() and never stored, so only what would be kept is checked.
+    for fld in COLUMN_LABELS:
+        value = cell(fld)
+        if isinstance(value, str) and CONTROL_RE.search(value.strip()):
+            fail(fld, _("含有控制字符（如换行符、制表符或不可见字符）；请删除后重新填写。"))
 
     def text(fld, required=False):
         value = normalise(cell(fld))

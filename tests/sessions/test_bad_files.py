@@ -18,7 +18,12 @@ EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 
 def test_corpus_is_large_enough():
     assert len(EXPECTED) >= 30
-    assert sorted(p.name for p in CORPUS.glob("*.xlsx")) == sorted(EXPECTED)
+    files = [p.name for p in CORPUS.iterdir() if p.suffix in (".xlsx", ".csv")]
+    assert sorted(files) == sorted(EXPECTED)
+
+
+def test_corpus_files_stay_small():
+    assert max(p.stat().st_size for p in CORPUS.iterdir()) < 100 * 1024
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
