@@ -10,7 +10,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "False")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "False")
 # Each simulated phone has its own address (wrk sets X-Forwarded-For), as behind a proxy.
-os.environ.setdefault("RATELIMIT_IP_META_KEY", "HTTP_X_FORWARDED_FOR")
+os.environ.setdefault("TRUSTED_PROXY_COUNT", "1")
 os.environ["DJANGO_READ_DOT_ENV_FILE"] = "False"
 
 from capture_portal.settings import *  # noqa: E402,F403

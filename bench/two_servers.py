@@ -21,12 +21,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 from bench.server import bench_env, ensure_postgres, free_port, gunicorn, lua_script, need_wrk, wrk
 
@@ -118,6 +120,58 @@ def csrf(base):
     return {c.name: c.value for c in s.jar}["csrftoken"], token
 
 
+ADDRESS_FAILURES = 30  # sessions.views.public.IP_FAILURE_RATE per minute
+NUMBER_FAILURES = 20  # sessions.views.public.NUMBER_FAILURE_RATE
+
+
+def _failed_lookups(a, b, cookie, token, n, number=None, address="198.51.100.7"):
+    """n lookups that find nobody, alternating between a and b: their status codes. One
+    unknown number each (or the same `number`), all from one address (or each its own)."""
+    answers = []
+    for i in range(n):
+        status, _ = Session(a if i % 2 == 0 else b, {"csrftoken": cookie}).request(
+            "/lookup/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "student_no": number or f"20999999{i:04d}",
+                "name": "无此人",
+            },
+            headers={"X-Forwarded-For": address or f"203.0.113.{i % 250}"},
+        )
+        answers.append(status)
+    return answers
+
+
+def embedded_check():
+    """The embedded default (SQLite, no Redis) under one gunicorn with two workers: the
+    lookup's limits are counted exactly once whichever worker answers. Returns failures."""
+    from bench.common import ROOT
+
+    folder = Path(tempfile.mkdtemp(prefix="capture-embedded-"))
+    env = bench_env({"DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}"})
+    env.pop("CACHE_URL", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for args in (["migrate", "-v0"], ["seed_demo", "--students", "200"]):
+        subprocess.run(manage + args, env=env, check=True, capture_output=True)
+    failures = []
+    with gunicorn(env, workers=2) as base:
+        cookie, token = csrf(base)
+        by_address = _failed_lookups(base, base, cookie, token, ADDRESS_FAILURES + 1)
+        if by_address != [200] * ADDRESS_FAILURES + [429]:
+            failures.append(f"embedded: one address answered {by_address}")
+        number = "209888880001"  # not among the numbers tried above
+        by_number = _failed_lookups(
+            base, base, cookie, token, NUMBER_FAILURES + 1, number=number, address=None
+        )
+        if by_number != [200] * NUMBER_FAILURES + [429]:
+            failures.append(f"embedded: one number answered {by_number}")
+    print(
+        "embedded default, gunicorn -w 2: one address refused after "
+        f"{by_address.count(200)} failures, one number after {by_number.count(200)}"
+    )
+    return failures
+
+
 def check(a, b, students, station):
     from bench.scan import device_token
     from capture_portal.actors import Actor
@@ -205,18 +259,10 @@ def check(a, b, students, station):
         failures.append(f"lookups on both servers: {found.count(302)}/{len(chunk)} found")
     print(f"lookups: {found.count(302)}/{len(chunk)} students found on two servers at once")
 
-    answers = []
-    for i in range(11):
-        base = a if i % 2 == 0 else b
-        status, _ = Session(base, {"csrftoken": cookie}).request(
-            "/lookup/",
-            data={"csrfmiddlewaretoken": token, "student_no": "209999999999", "name": "无此人"},
-            headers={"X-Forwarded-For": "198.51.100.7"},
-        )
-        answers.append(status)
-    if answers != [200] * 10 + [429]:
+    answers = _failed_lookups(a, b, cookie, token, ADDRESS_FAILURES + 1)
+    if answers != [200] * ADDRESS_FAILURES + [429]:
         failures.append(f"shared rate limit: answers {answers}")
-    print(f"rate limit across servers: tries answered {answers}")
+    print(f"rate limit across servers: {answers.count(200)} tries answered, then {answers[-1]}")
     return failures
 
 
@@ -282,7 +328,7 @@ def main(check_only=False):
         station = Station.objects.get(name="北门-1")
         env = bench_env({"CACHE_URL": cache_url, "DATABASE_URL": os.environ["DATABASE_URL"]})
         with gunicorn(env, workers=1) as a, gunicorn(env, workers=1) as b:
-            failures = check(a, b, students, station)
+            failures = check(a, b, students, station) + embedded_check()
             if failures:
                 print("FAILED:\n  " + "\n  ".join(failures))
                 return 1

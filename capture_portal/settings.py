@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. Docs:
 https://docs.djangoproject.com/en/5.2/ref/settings/ and https://django-environ.readthedocs.io/
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_ratelimit",
+    "axes",
     "capture_portal",
     "units",
     "sessions.apps.CaptureSessionsConfig",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sessions.middleware.NoCampaignMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "capture_portal.urls"
@@ -114,25 +118,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Local memory by default; Redis (CACHE_URL=redis://...) when several app servers
-# must share rate limits. https://docs.djangoproject.com/en/5.2/topics/cache/
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://capture-portal")}
+# Embedded default: Django's database cache, shared by every process of the machine (the
+# table is made by `migrate`); Redis (CACHE_URL=redis://...) when several app servers
+# must share it. https://docs.djangoproject.com/en/5.2/topics/cache/
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://capture_cache")}
 
-# Rate limits (django-ratelimit) count in this cache. Behind a proxy, the client address
-# comes from the header the proxy sets (e.g. RATELIMIT_IP_META_KEY=HTTP_X_REAL_IP).
-# https://django-ratelimit.readthedocs.io/en/stable/settings.html
-RATELIMIT_USE_CACHE = "default"
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# Rate limits (django-ratelimit): in Redis when there is one; else in counters that every
+# process shares and increments atomically (capture_portal/counters.py), which Django's
+# database cache does not. https://django-ratelimit.readthedocs.io/en/stable/settings.html
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["ratelimit"] = {"BACKEND": "capture_portal.counters.CounterCache"}
+    RATELIMIT_USE_CACHE = "ratelimit"
+else:
+    RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "capture_portal.clientip.client_ip"
 RATELIMIT_VIEW = "sessions.views.public.rate_limited"
 SILENCED_SYSTEM_CHECKS_CACHE = [
-    # Django's own Redis backend increments atomically; django-ratelimit only lists
-    # django-redis and memcached as "official".
+    # django-ratelimit lists only django-redis and memcached as "official"; Django's own
+    # Redis backend and the counters here both increment atomically.
     "django_ratelimit.W001",
 ]
-if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
-    # One process (development, tests, a single small server): counts are per process.
-    # Several app servers must share Redis through CACHE_URL; the README says so.
-    SILENCED_SYSTEM_CHECKS_CACHE.append("django_ratelimit.E003")
+
+# The client's address, for the rate limits and the sign-in lockout: behind this many
+# trusted reverse proxies, the entry that far from the right of X-Forwarded-For
+# (capture_portal/clientip.py); 0 = no proxy, the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,6 +150,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed passwords for one
+# account, or from one client address, that account or address is locked out for
+# AXES_COOLOFF_MINUTES; a success resets the count. Unlock at once with
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS` or in the admin.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=8)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "capture_portal.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "capture_portal.clientip.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

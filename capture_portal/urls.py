@@ -26,3 +26,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages (also with DEBUG off) need no handler here: Django's default views render
+# templates/400.html, 403.html, 404.html and 403_csrf.html (CSRF failure) with the request,
+# so in the site's layout and the visitor's language, and templates/500.html without request
+# or database.

@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.http import FileResponse
+from django.utils.cache import add_never_cache_headers
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -103,6 +104,10 @@ def annex_workbook(title, headers, groups, widths=(28, 16)):
 
 
 def xlsx_response(data, filename):
-    return FileResponse(
+    """The workbook as a download. Every export holds personal data (names, numbers,
+    phones): no browser or proxy cache may keep a copy (Cache-Control: no-store)."""
+    response = FileResponse(
         io.BytesIO(data), as_attachment=True, filename=filename, content_type=XLSX_TYPE
     )
+    add_never_cache_headers(response)
+    return response

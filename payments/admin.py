@@ -32,6 +32,8 @@ class FeeEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Handover)
 class HandoverAdmin(admin.ModelAdmin):
+    """Handovers are recorded on the unit's fee page (a service); here they are only read."""
+
     list_display = [
         "received_at",
         "unit",
@@ -44,3 +46,12 @@ class HandoverAdmin(admin.ModelAdmin):
     list_filter = ["campaign", "unit", "method"]
     search_fields = ["unit__name", "received_by", "reference"]
     list_select_related = ["unit", "recorded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
@@ -48,7 +48,7 @@ def _sheet_context(unit, campaign):
 
 
 @never_cache
-@require_GET
+@require_safe
 def coordinator_page(request, token):
     found, refused = _link(request, token)
     if refused:
@@ -109,6 +109,7 @@ def _unit_fee_page(request, unit, campaign, handover_form, status=200):
 
 
 @counsellor_required
+@never_cache
 def unit_fees(request, unit_id):
     unit = access_unit(request.user, unit_id)
     campaign = session_selectors.campaign_or_start()
@@ -143,6 +144,7 @@ def unit_fees(request, unit_id):
 
 
 @office_required
+@never_cache
 @require_GET
 def reconciliation(request):
     campaign = session_selectors.campaign_or_start()

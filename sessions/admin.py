@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from sessions.models import (
     Campaign,
+    CampaignEvent,
     Capture,
     CaptureLog,
     CaptureSession,
@@ -28,6 +29,8 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "cohort"]
     search_fields = ["title"]
+    # Publishing and closing are services with a log entry (the office's dashboard).
+    readonly_fields = ["status"]
 
 
 class TimeSlotInline(admin.TabularInline):
@@ -178,3 +181,11 @@ class DeviceAdmin(ReadOnlyAdmin):
     search_fields = ["name", "station__name"]
     list_select_related = ["station", "created_by"]
     exclude = ["token_hash", "pairing_hash"]
+
+
+@admin.register(CampaignEvent)
+class CampaignEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "campaign", "action", "from_status", "to_status", "actor", "note"]
+    list_filter = ["campaign", "action"]
+    search_fields = ["note"]
+    list_select_related = ["campaign", "actor"]

@@ -489,3 +489,32 @@ class Device(models.Model):
     @property
     def is_active(self):
         return self.paired_at is not None and self.revoked_at is None
+
+
+class CampaignEvent(models.Model):
+    """Append-only history of a campaign's lifecycle (published, closed): who and when."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="events", verbose_name=_("采集活动")
+    )
+    action = models.CharField(_("操作"), max_length=20)
+    from_status = models.CharField(_("原状态"), max_length=12, choices=Campaign.Status.choices)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=Campaign.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("采集活动记录")
+        verbose_name_plural = _("采集活动记录")
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.from_status} → {self.to_status}"

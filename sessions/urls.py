@@ -32,6 +32,7 @@ staff_patterns = (
         ),
         path("absentees/", staff.absentees, name="absentees"),
         path("stations/", staff.stations, name="stations"),
+        path("campaign/", staff.campaign_step, name="campaign_step"),
     ],
     "staff",
 )

@@ -64,4 +64,7 @@ def test_logout_ends_the_session(client, office_user):
 
 def test_sessions_and_users_are_djangos_own(settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
-    assert settings.AUTHENTICATION_BACKENDS == ["django.contrib.auth.backends.ModelBackend"]
+    assert settings.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",  # throttling only: it authenticates nobody
+        "django.contrib.auth.backends.ModelBackend",
+    ]

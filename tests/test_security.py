@@ -98,6 +98,7 @@ CASES = [
         UNIT_POST,
     ),
     ("staff:stations", {}, OFFICE_ONLY),
+    ("staff:campaign_step", {}, {**OFFICE_ONLY, "office": NOT_ALLOWED}),
     ("station:app", {}, EVERYONE),  # a shell without data: the script asks the API
     ("station:service_worker", {}, EVERYONE),
     ("station:pair", {}, EVERYONE),  # asks before it pairs
@@ -221,6 +222,7 @@ POSTS = [
     ),
     ("payments:unit_fees", {"unit_id": "unit_a"}, "counsellor"),
     ("staff:stations", {}, "office"),
+    ("staff:campaign_step", {}, "office"),
     ("station:pair", {}, "anonymous"),
 ]
 
@@ -252,6 +254,7 @@ def test_every_post_view_is_in_the_csrf_list():
         "unit:capture_action",
         "payments:unit_fees",
         "staff:stations",
+        "staff:campaign_step",
         "station:pair",
     }
     assert {p[0] for p in POSTS} == post_capable | set()

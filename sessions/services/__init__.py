@@ -1,5 +1,6 @@
 """Every write of the sessions app. One module per area; import from here."""
 
+from sessions.services.campaigns import campaign_step  # noqa: F401, E402
 from sessions.services.captures import (  # noqa: F401
     TransitionResult,
     capture_arrive,

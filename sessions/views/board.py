@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from sessions import selectors
 
@@ -13,13 +13,13 @@ def _session():
     return campaign.sessions.first() if campaign else None
 
 
-@require_GET
+@require_safe
 def board(request):
     return render(request, "capture_sessions/board.html", {"session": _session()})
 
 
 @never_cache
-@require_GET
+@require_safe
 def board_json(request):
     session = _session()
     if session is None or not session.schedule_published:

@@ -8,32 +8,35 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
 from sessions import passes, selectors
 from sessions.forms import LookupForm
 from sessions.tokens import pass_token
 
-# Rate limits for the anonymous lookup (django-ratelimit, counted in the shared cache):
-# every try per client address, and failed tries per student number, so that neither
-# one address nor many addresses can guess a name for a known number.
-IP_RATE = "10/m"
+# Rate limits for the anonymous lookup (django-ratelimit, counted in the shared store):
+# failed tries per client address, and failed tries per student number, so that neither
+# one address nor many addresses can guess a name for a known number. Only failures count
+# per address: hundreds of students behind one campus NAT address look themselves up
+# correctly and are never slowed; a locked number's student gets their page from their
+# counsellor (the unit page lists each student's own link).
+IP_FAILURE_RATE = "30/m"
 NUMBER_FAILURE_RATE = "20/15m"
 
 
-@require_GET
+@require_safe
 def home(request):
     """The campaign notice, rendered from the database."""
     return render(request, "capture_sessions/home.html", {"notice": selectors.public_notice()})
 
 
-@require_GET
+@require_safe
 def guide(request):
     return render(request, "capture_sessions/guide.html")
 
 
-@require_GET
+@require_safe
 def offsite(request):
     return render(
         request, "capture_sessions/offsite.html", {"campaign": selectors.current_campaign()}
@@ -49,17 +52,22 @@ def _usage(request, group, key, rate, increment):
     return get_usage(request, group=group, key=key, rate=rate, method="POST", increment=increment)
 
 
-def rate_limited(request, exception=None, retry_after=60):
+def rate_limited(request, exception=None, retry_after=60, number=False):
+    """429. `number`: this student number is locked (wrong names were tried for it), so
+    the page tells the real student how to get their page anyway."""
     minutes = max(1, -(-retry_after // 60))
     response = render(
-        request, "capture_sessions/rate_limited.html", {"minutes": minutes}, status=429
+        request,
+        "capture_sessions/rate_limited.html",
+        {"minutes": minutes, "number_locked": number},
+        status=429,
     )
     response["Retry-After"] = str(retry_after)
     return response
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request):
     """Student number + name → the student's own page. Unknown numbers and wrong names get
     one and the same answer."""
@@ -69,8 +77,8 @@ def lookup(request):
     # hot path on the day) and a lookup then simply finds nobody.
     campaign = selectors.current_campaign() if request.method == "GET" else True
     if request.method == "POST":
-        ip = _usage(request, "lookup-ip", "ip", IP_RATE, increment=True)
-        if ip and ip["should_limit"]:
+        ip = _usage(request, "lookup-ip", "ip", IP_FAILURE_RATE, increment=False)
+        if ip and ip["count"] >= ip["limit"]:
             return rate_limited(request, retry_after=ip["time_left"])
         if form.is_valid():
             number_key = _number_key(form.cleaned_data["student_no"])
@@ -80,7 +88,7 @@ def lookup(request):
 
             locked = _usage(request, "lookup-no", key, NUMBER_FAILURE_RATE, increment=False)
             if locked and locked["count"] >= locked["limit"]:
-                return rate_limited(request, retry_after=locked["time_left"])
+                return rate_limited(request, retry_after=locked["time_left"], number=True)
             found = selectors.lookup_capture(
                 form.cleaned_data["student_no"], form.cleaned_data["name"]
             )
@@ -88,6 +96,8 @@ def lookup(request):
                 return redirect("student", token=pass_token(*found))
             _usage(request, "lookup-no", key, NUMBER_FAILURE_RATE, increment=True)
             failed = True
+        # Every try that found nobody counts against its address.
+        _usage(request, "lookup-ip", "ip", IP_FAILURE_RATE, increment=True)
     return render(
         request,
         "capture_sessions/lookup.html",
@@ -110,27 +120,27 @@ def _page_context(request, token):
 
 
 @never_cache
-@require_GET
+@require_safe
 def student(request, token):
     return render(request, "capture_sessions/student.html", _page_context(request, token))
 
 
 @never_cache
-@require_GET
+@require_safe
 def student_pass(request, token):
     return render(request, "capture_sessions/pass.html", _page_context(request, token))
 
 
-@require_GET
+@never_cache
+@require_safe
 def pass_qr(request, token):
+    # The code opens the student's pass: like the pass itself, no cache keeps it.
     selectors.access_student_page(token)
-    response = HttpResponse(passes.qr_png(token), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return HttpResponse(passes.qr_png(token), content_type="image/png")
 
 
 @never_cache
-@require_GET
+@require_safe
 def pass_calendar(request, token):
     context = _page_context(request, token)
     session = context["session"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
@@ -36,6 +36,7 @@ def index(request):
     campaign = selectors.office_campaign()
     context = {"campaign": campaign}
     if campaign is not None:
+        context["events"] = list(campaign.events.select_related("actor")[:5])
         context["sessions"] = selectors.campaign_sessions(campaign)
         context["counts"] = selectors.status_counts(
             Capture.objects.filter(campaign=campaign, student__withdrawn=False)
@@ -48,6 +49,7 @@ def index(request):
 
 
 @office_required
+@never_cache
 def roster_import(request):
     campaign = _campaign()
     posted = request.method == "POST"
@@ -80,6 +82,7 @@ def roster_import(request):
 
 
 @office_required
+@never_cache
 def roster_preview(request, pk):
     upload = get_object_or_404(RosterImport.objects.select_related("campaign"), pk=pk)
     form = RosterConfirmForm(request.POST if request.method == "POST" else None)
@@ -205,6 +208,7 @@ def schedule_xlsx(request, session_id):
 
 
 @office_required
+@never_cache
 @require_GET
 def coordinators(request):
     campaign = _campaign()
@@ -245,6 +249,7 @@ def absentees_xlsx(request):
 
 
 @office_required
+@never_cache
 @require_GET
 def live(request, session_id):
     session = get_object_or_404(CaptureSession.objects.select_related("campaign"), pk=session_id)
@@ -282,6 +287,7 @@ def close_session(request, session_id):
 
 
 @office_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def shooting_numbers(request, session_id):
     session = get_object_or_404(CaptureSession, pk=session_id)
@@ -404,3 +410,25 @@ def _post_id(request, name):
     if not value.isdigit() or len(value) > 18:
         raise DomainError(_("请求无效。"), "invalid")
     return int(value)
+
+
+@office_required
+@require_POST
+def campaign_step(request):
+    """Publish or close the office's campaign (a logged service); back to the dashboard."""
+    campaign = _campaign()
+    action = request.POST.get("action", "")
+    if action == "close" and request.POST.get("confirm") != "1":
+        messages.error(request, _("请勾选确认后再结束采集活动。"))
+        return redirect("staff:index")
+    try:
+        campaign = services.campaign_step(
+            actor=Actor.of(request.user), campaign_id=campaign.pk, action=action
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("采集活动现为“%(status)s”。") % {"status": campaign.get_status_display()}
+        )
+    return redirect("staff:index")

@@ -176,6 +176,7 @@ def _api(view):
     return wrapped
 
 
+@never_cache
 @require_GET
 @_api
 def api_status(request):

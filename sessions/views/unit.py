@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from capture_portal.actors import Actor
@@ -16,6 +17,7 @@ from capture_portal.xlsx import xlsx_response
 from sessions import exports, selectors, services
 from sessions.forms import CoordinatorForm, ReasonForm
 from sessions.models import Capture
+from sessions.tokens import pass_token
 from units.selectors import access_unit, visible_units
 
 
@@ -33,11 +35,16 @@ def unit_list(request):
 
 
 @counsellor_required
+@never_cache
 @require_GET
 def unit_detail(request, unit_id):
     unit = access_unit(request.user, unit_id)
     campaign = _campaign()
     rows, counts = selectors.unit_roster(unit, campaign)
+    for capture in rows:
+        # The student's own page, for a student locked out of the lookup (too many wrong
+        # names were tried for their number): the counsellor sends them this link.
+        capture.pass_token = pass_token(capture.student_id, capture.campaign_id)
     return render(
         request,
         "capture_sessions/unit/detail.html",
@@ -106,6 +113,7 @@ def capture_action(request, unit_id, capture_id, action):
 
 
 @counsellor_required
+@never_cache
 def coordinators(request, unit_id):
     unit = access_unit(request.user, unit_id)
     campaign = _campaign()

@@ -47,6 +47,8 @@ def test_seed_demo_large_roster():
 @pytest.mark.django_db
 def test_demo_accounts_have_their_roles(client):
     call_command("seed_demo", stdout=StringIO())
-    assert client.login(username="office", password="capture-demo-2025")
+    # Through the sign-in form: django-axes checks every authentication with its request.
+    signed_in = client.post("/login/", {"username": "office", "password": "capture-demo-2025"})
+    assert signed_in.status_code == 302
     assert client.get("/admin/units/student/").status_code == 200
     assert UnitMembership.objects.filter(user__username="counsellor01").count() == 1
