@@ -44,3 +44,13 @@ def test_two_trusted_proxies():
 
 def test_a_missing_remote_address_is_not_an_error():
     assert _ip(remote="") == "0.0.0.0"
+
+
+@pytest.mark.django_db
+@override_settings(TRUSTED_PROXY_COUNT=1)
+@pytest.mark.parametrize("header", [None, "", "garbage", "1.2.3.4.5", "\x00"])
+def test_a_lookup_without_a_usable_proxy_header_is_answered(client, header):
+    """It once answered 500 when the configured header was missing or malformed."""
+    extra = {} if header is None else {"HTTP_X_FORWARDED_FOR": header}
+    response = client.post("/lookup/", {"student_no": "20220101", "name": "某人"}, **extra)
+    assert response.status_code == 200
