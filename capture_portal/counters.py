@@ -37,7 +37,14 @@ class CounterCache(BaseCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         # django-ratelimit's keys name their window, so a key is added once and its row is
-        # garbage after it expires: swept now and then, not on every request.
+        # garbage after it expires: swept now and then, not on every request. A counter
+        # added at 0 (a check that counts nothing) is not written: to django-ratelimit an
+        # absent counter and a zero are the same, and its next count adds the row at 1. So
+        # a lookup that finds its student writes nothing.
+        if self.get(key, version=version) is not None:
+            return False
+        if value == 0:
+            return True
         key = self.make_and_validate_key(key, version=version)
         now = timezone.now()
         try:
