@@ -33,6 +33,13 @@ def test_add_once_then_increment(counters):
     assert counters.get("missing", 7) == 7
 
 
+def test_a_check_at_zero_writes_nothing(counters):
+    assert counters.add("checked", 0, 60)  # absent and zero are the same to the limits
+    assert not RateCounter.objects.exists()
+    assert counters.add("checked", 1, 60)
+    assert counters.incr("checked") == 2
+
+
 def test_an_expired_counter_starts_again(counters):
     counters.add("k", 5, 60)
     RateCounter.objects.update(expires=timezone.now() - dt.timedelta(seconds=1))
@@ -45,7 +52,7 @@ def test_an_expired_counter_starts_again(counters):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_increments_are_all_counted():
     counters = caches["ratelimit"]
-    counters.add("hot", 0, 600)
+    counters.add("hot", 1, 600)
     barrier = threading.Barrier(8)
     errors = []
 
@@ -65,4 +72,4 @@ def test_concurrent_increments_are_all_counted():
     for t in threads:
         t.join(60)
     assert errors == []
-    assert counters.get("hot") == 200
+    assert counters.get("hot") == 201
