@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from payments.models import FeeEntry, Handover
+from sessions.admin import ReadOnlyAdmin
 
 
 @admin.register(FeeEntry)
-class FeeEntryAdmin(admin.ModelAdmin):
+class FeeEntryAdmin(ReadOnlyAdmin):
     """The ledger is append-only: entries are viewed here, corrected by a reversal entry."""
 
     list_display = [
@@ -20,18 +21,9 @@ class FeeEntryAdmin(admin.ModelAdmin):
     search_fields = ["student__student_no", "student__name"]
     list_select_related = ["student", "recorded_by"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Handover)
-class HandoverAdmin(admin.ModelAdmin):
+class HandoverAdmin(ReadOnlyAdmin):
     """Handovers are recorded on the unit's fee page (a service); here they are only read."""
 
     list_display = [
@@ -46,12 +38,3 @@ class HandoverAdmin(admin.ModelAdmin):
     list_filter = ["campaign", "unit", "method"]
     search_fields = ["unit__name", "received_by", "reference"]
     list_select_related = ["unit", "recorded_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,9 +2,8 @@
 as each role, with malformed query strings and bodies, GET and POST."""
 
 import pytest
-from django.test import Client
 
-from tests.test_security import CASES, ROLES, _url, world  # noqa: F401  (fixture)
+from tests.test_security import CASES, ROLES, _client, _url, world  # noqa: F401  (fixture)
 
 QUERIES = [
     "",
@@ -31,19 +30,9 @@ BODIES = [
 ]
 
 
-def _client(world, role):  # noqa: F811
-    kwargs = {"raise_request_exception": False}
-    if role == "station":
-        kwargs["HTTP_AUTHORIZATION"] = f"Device {world['device_token']}"
-    client = Client(**kwargs)
-    if role in world["users"]:
-        client.force_login(world["users"][role])
-    return client
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_no_url_answers_5xx_to_malformed_input(world, role):  # noqa: F811
-    client = _client(world, role)
+    client = _client(world, role, raise_request_exception=False)
     errors = []
     for name, kwargs, _expected in CASES:
         url = _url(name, kwargs, world)
