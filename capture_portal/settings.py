@@ -92,14 +92,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
+    "DATABASE_PREPARED_STATEMENTS", default=False
 ):
-    # Prepared statements: PostgreSQL plans a statement once per connection instead of at
-    # every request (the scan's six-table read took 1.3 ms unprepared, 0.6 ms prepared).
+    # Prepared statements (opt-in): PostgreSQL plans a statement once per connection. Off by
+    # default: a prepared statement may get a generic plan, and the generic plan of a bulk
+    # change's 5,000-key IN list (closing a session) scanned the list linearly for every
+    # row — minutes per chunk in one CI run, where the inlined constants take milliseconds.
+    # The scan gains little from them now that its reads are one-table or by unique key.
     # They need server-side binding, and Django leaves psycopg's preparing off
-    # (prepare_threshold None); here a statement is prepared from its second run. Turn
-    # them off behind a pooler that cannot keep them (PgBouncer in transaction mode before
-    # 1.21). https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
+    # (prepare_threshold None). https://docs.djangoproject.com/en/5.2/ref/databases/
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 2}
     )
