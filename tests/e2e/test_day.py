@@ -352,8 +352,10 @@ def test_answers_come_in_the_language_of_the_page(live_server, browser, day, art
     paired(context, north)
     page = context.new_page()
     open_station(page, live_server)
-    page.click("button[name=language][value=en]")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    with page.expect_navigation():
+        page.click("button[name=language][value=en]")
+    page.wait_for_load_state()
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     page.wait_for_function("() => document.getElementById('station-name').innerText === '北门-1'")
     _type(page, captures[0].student.student_no)
     page.wait_for_selector("#answer.answer-green")
