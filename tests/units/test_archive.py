@@ -14,19 +14,12 @@ from django.urls import reverse
 
 from sessions.models import RosterImport
 from tests.rosterfiles import HEADER
+from tests.sessions.test_roster_import import GOOD as ROSTER_ROWS
 from units import archive, importing
 from units.models import Student
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "bad_xlsx"
-GOOD = [
-    "202201010001",
-    "张三",
-    "法学院",
-    "学术学位硕士",
-    "民商法学",
-    "130102199901011234",
-    "13800000001",
-]
+GOOD = ROSTER_ROWS[0]  # one valid roster row
 
 
 def test_openpyxl_parses_xml_through_defusedxml():
