@@ -14,6 +14,7 @@ from sessions.models import (
     SlotUnit,
     Station,
     TimeSlot,
+    WalkIn,
 )
 
 
@@ -38,11 +39,50 @@ class TimeSlotInline(admin.TabularInline):
     extra = 0
 
 
+class AssignsSessions:
+    """A change here can change which session students belong to: the schedule's rule
+    (sessions.services.assignment) runs again in the same transaction."""
+
+    def _reassign(self, request, campaign_id):
+        from capture_portal.actors import Actor
+        from sessions.services.assignment import captures_assign_sessions
+
+        captures_assign_sessions(actor=Actor.of(request.user), campaign_id=campaign_id)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._reassign(request, self._campaign_id(obj))
+
+    def delete_model(self, request, obj):
+        campaign_id = self._campaign_id(obj)
+        super().delete_model(request, obj)
+        self._reassign(request, campaign_id)
+
+    def delete_queryset(self, request, queryset):
+        campaign_ids = {self._campaign_id(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)
+        for campaign_id in campaign_ids:
+            self._reassign(request, campaign_id)
+
+
 @admin.register(CaptureSession)
-class CaptureSessionAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "date", "start", "end", "place", "cameras", "schedule_published"]
-    list_filter = ["campaign", "schedule_published"]
+class CaptureSessionAdmin(AssignsSessions, admin.ModelAdmin):
+    list_display = [
+        "campaign",
+        "kind",
+        "date",
+        "start",
+        "end",
+        "campus",
+        "place",
+        "cameras",
+        "schedule_published",
+    ]
+    list_filter = ["campaign", "kind", "schedule_published"]
     inlines = [TimeSlotInline]
+
+    def _campaign_id(self, obj):
+        return obj.campaign_id
 
 
 @admin.register(TimeSlot)
@@ -52,10 +92,13 @@ class TimeSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlotUnit)
-class SlotUnitAdmin(admin.ModelAdmin):
-    list_display = ["session", "slot", "order", "unit"]
+class SlotUnitAdmin(AssignsSessions, admin.ModelAdmin):
+    list_display = ["session", "slot", "order", "unit", "split_by"]
     list_filter = ["session__campaign", "unit"]
     list_select_related = ["session", "slot", "unit"]
+
+    def _campaign_id(self, obj):
+        return obj.session.campaign_id
 
 
 @admin.register(Coordinator)
@@ -189,3 +232,13 @@ class CampaignEventAdmin(ReadOnlyAdmin):
     list_filter = ["campaign", "action"]
     search_fields = ["note"]
     list_select_related = ["campaign", "actor"]
+
+
+@admin.register(WalkIn)
+class WalkInAdmin(ReadOnlyAdmin):
+    """Walk-ins are recorded at the doors and resolved on the office's walk-in page."""
+
+    list_display = ["recorded_at", "session", "station", "status", "resolved_by", "resolved_at"]
+    list_filter = ["session__campaign", "status"]
+    search_fields = ["student_no", "name", "unit_text"]
+    list_select_related = ["session", "resolved_by"]

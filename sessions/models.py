@@ -61,7 +61,13 @@ class Campaign(models.Model):
 
 
 class CaptureSession(models.Model):
-    """The centralised session: one afternoon, one place, photographers at their cameras."""
+    """A capture session: one afternoon (or morning), one place, photographers at their
+    cameras. A campaign has any number of them, over several days and campuses; a make-up
+    session (补拍) takes in absentees of sessions that have closed."""
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("集中采集")
+        MAKEUP = "makeup", _("补拍")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("采集活动")
@@ -70,6 +76,11 @@ class CaptureSession(models.Model):
     start = models.TimeField(_("开始时间"))
     end = models.TimeField(_("结束时间"))
     place = models.CharField(_("地点"), max_length=200)
+    campus = models.CharField(_("校区"), max_length=50, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.REGULAR)
+    # Students of another session of the campaign are recorded here too (else a yellow
+    # answer names their own session).
+    allow_cross_session = models.BooleanField(_("接受其他场次的学生"), default=False)
     entry_door = models.CharField(_("入口"), max_length=50, default="南门")
     exit_door = models.CharField(_("出口"), max_length=50, default="北门")
     cameras = models.PositiveSmallIntegerField(_("机位数"), default=2)
@@ -119,7 +130,17 @@ class TimeSlot(models.Model):
 
 class SlotUnit(models.Model):
     """A unit placed in a window. `session` repeats the slot's so that the database
-    itself keeps a unit in exactly one window of a session."""
+    itself keeps a unit in exactly one window of a session.
+
+    A large unit can be split across sessions: a placement with a rule (by major, by
+    level, or a list of student numbers) takes the unit's students it matches; the
+    placement without a rule takes the rest (sessions.services.assignment)."""
+
+    class SplitBy(models.TextChoices):
+        ALL = "", _("全部学生")
+        MAJOR = "major", _("按专业")
+        LEVEL = "level", _("按层次")
+        LIST = "list", _("按名单")
 
     session = models.ForeignKey(
         CaptureSession, on_delete=models.CASCADE, related_name="+", verbose_name=_("场次")
@@ -134,6 +155,11 @@ class SlotUnit(models.Model):
         verbose_name=_("培养单位"),
     )
     order = models.PositiveSmallIntegerField(_("段内顺序"), default=0)
+    split_by = models.CharField(
+        _("拆分方式"), max_length=8, choices=SplitBy.choices, default="", blank=True
+    )
+    # Majors, level codes or student numbers this placement takes (split_by says which).
+    split_values = models.JSONField(_("拆分取值"), default=list, blank=True)
 
     class Meta:
         ordering = ["slot__order", "order"]
@@ -220,6 +246,16 @@ class Capture(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="captures", verbose_name=_("采集活动")
     )
+    # The one session the student belongs to now (None: their unit is not scheduled
+    # yet). Set by the schedule (sessions.services.assignment) or a make-up move.
+    session = models.ForeignKey(
+        CaptureSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="captures",
+        verbose_name=_("场次"),
+    )
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.EXPECTED
     )
@@ -240,10 +276,26 @@ class Capture(models.Model):
                 fields=["student", "campaign"], name="unique_capture_per_campaign"
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "status"], name="capture_campaign_status_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="capture_campaign_status_idx"),
+            models.Index(fields=["session", "status"], name="capture_session_status_idx"),
+        ]
 
     def __str__(self):
         return f"{self.student} · {self.get_status_display()}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.session_id is None:
+            # As sessions.services.assignment has it: a campaign's single session takes
+            # every student (the bulk paths call the assignment itself).
+            only = list(
+                CaptureSession.objects.filter(
+                    campaign_id=self.campaign_id, kind=CaptureSession.Kind.REGULAR
+                ).values_list("pk", flat=True)[:2]
+            )
+            if len(only) == 1:
+                self.session_id = only[0]
+        super().save(*args, **kwargs)
 
 
 class CaptureLog(models.Model):
@@ -276,6 +328,9 @@ class CaptureLog(models.Model):
     occurred_at = models.DateTimeField(_("发生时间"))
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    # A door scan outside the student's own window ("early"/"late") or session
+    # ("other_session", where the office allows it): counted apart on the dashboard.
+    window = models.CharField(_("时段偏差"), max_length=14, blank=True, default="")
     # Namespaced by the server (sessions.services.captures.client_key / server_key), so
     # that a device's keys cannot collide with another device's or with the server's own.
     idempotency_key = models.CharField(
@@ -518,3 +573,70 @@ class CampaignEvent(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id}: {self.from_status} → {self.to_status}"
+
+
+class WalkIn(models.Model):
+    """A person photographed who is not on the roster, recorded at a door as typed, so that
+    the photographer's count and the portal's agree. The office resolves it afterwards:
+    matched to an imported student (whose capture then becomes photographed) or dismissed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        MATCHED = "matched", _("已匹配")
+        DISMISSED = "dismissed", _("已忽略")
+
+    session = models.ForeignKey(
+        CaptureSession, on_delete=models.CASCADE, related_name="walk_ins", verbose_name=_("场次")
+    )
+    student_no = models.CharField(_("学号（现场填写）"), max_length=32)
+    name = models.CharField(_("姓名（现场填写）"), max_length=64)
+    unit_text = models.CharField(_("培养单位（现场填写）"), max_length=100, blank=True)
+    station = models.CharField(_("站点"), max_length=50, blank=True)
+    recorded_by_device = models.ForeignKey(
+        "capture_sessions.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记设备"),
+    )
+    recorded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=100, null=True, blank=True, unique=True
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    capture = models.ForeignKey(
+        Capture,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("匹配的学生"),
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolution_note = models.CharField(_("处理说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["session", "recorded_at", "id"]
+        verbose_name = _("名单外人员")
+        verbose_name_plural = _("名单外人员")
+        indexes = [models.Index(fields=["session", "status"], name="walkin_session_status_idx")]
+
+    def __str__(self):
+        return f"{self.session_id}: walk-in #{self.pk}"

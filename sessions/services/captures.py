@@ -85,6 +85,10 @@ RULES = {
     "receive_sheet": Rule(frozenset({S.OFFSITE}), S.SHEET_RECEIVED, UNIT),
     "verify_sheet": Rule(frozenset({S.SHEET_RECEIVED}), S.VERIFIED, UNIT),
     "exempt": Rule(_ALL - {S.EXEMPT}, S.EXEMPT, OFFICE),
+    # Into a make-up session (补拍): expected again there (sessions.services.makeup).
+    "makeup": Rule(frozenset({S.ABSENT, S.OFFSITE}), S.EXPECTED, OFFICE),
+    # A walk-in the office matched to this student afterwards: photographed at the door.
+    "walk_in": Rule(frozenset({S.EXPECTED, S.ARRIVED, S.ABSENT}), S.PHOTOGRAPHED, OFFICE),
     "shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, STATION),
     "correct_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
 }
@@ -187,6 +191,7 @@ def _perform(
     back_to=None,
     shooting_no="",
     confirmed=True,
+    session_id=None,
 ):
     """The one write path of captures (see the module docstring).
 
@@ -197,7 +202,8 @@ def _perform(
     capture's latest status change (``superseded``); `back_to`: the status an undo returns
     to (where the undone scan found the student). `confirmed`: a door scan of a student
     with an attention note goes ahead only once the operator confirmed (``attention``).
-    `idempotency_key`: as stored (client_key / server_key).
+    `idempotency_key`: as stored (client_key / server_key). `session_id`: the session the
+    capture moves to with the change (a make-up move).
 
     Returns [TransitionResult] of the one capture (`find`), or how many moved (bulk).
     """
@@ -248,6 +254,7 @@ def _perform(
                     note=note,
                     idempotency_key=idempotency_key,
                     shooting_no=shooting_no,
+                    session_id=session_id,
                 )
                 moved += len(written)
                 if strict:
@@ -327,7 +334,19 @@ def _check_step(capture, rule, after_log, confirmed):
         )
 
 
-def _write(moves, *, actor, action, station, occurred_at, now, note, idempotency_key, shooting_no):
+def _write(
+    moves,
+    *,
+    actor,
+    action,
+    station,
+    occurred_at,
+    now,
+    note,
+    idempotency_key,
+    shooting_no,
+    session_id,
+):
     """Apply checked moves under their locks: one UPDATE per target status, one INSERT of
     the log rows. Returns their results."""
     if not moves:
@@ -359,14 +378,18 @@ def _write(moves, *, actor, action, station, occurred_at, now, note, idempotency
             fields["shooting_no"] = shooting_no
         else:
             fields.update(status=target, status_at=occurred_at, status_station=station)
-            if action == "undo":
+            if action in ("undo", "makeup"):
                 # A shooting number belonged to the photograph being undone.
                 fields["shooting_no"] = ""
+        if session_id is not None:
+            fields["session_id"] = session_id
         Capture.objects.filter(pk__in=ids).update(**fields)
     CaptureLog.objects.bulk_create(logs)
     for (capture, target), log in zip(moves, logs, strict=True):
-        if numbers or action == "undo":
+        if numbers or action in ("undo", "makeup"):
             capture.shooting_no = shooting_no
+        if session_id is not None:
+            capture.session_id = session_id
         if not numbers:
             capture.status, capture.status_at, capture.status_station = target, occurred_at, station
         log.capture = capture
@@ -513,10 +536,34 @@ def capture_exempt(*, actor, capture_id, reason):
     return _one(actor=actor, action="exempt", find={"pk": capture_id}, note=reason)
 
 
-def captures_transition_many(*, actor, capture_ids, action, note="", occurred_at=None):
-    """Move many captures at once (closing a session, a unit's absentees off-site), in
-    chunks inside the caller's transaction or one of its own. Captures the action does
-    not apply to are left alone. Returns how many moved."""
+def capture_transition(
+    *, actor, capture_id, action, note="", station="", occurred_at=None, session_id=None
+):
+    """One capture through one of the RULES by name (an office step such as "makeup" or
+    "walk_in"); refused with a coded DomainError when it does not apply."""
+    return _one(
+        actor=actor,
+        action=action,
+        find={"pk": capture_id},
+        note=note,
+        station=station,
+        occurred_at=occurred_at,
+        session_id=session_id,
+    )
+
+
+def captures_transition_many(
+    *, actor, capture_ids, action, note="", occurred_at=None, session_id=None
+):
+    """Move many captures at once (closing a session, a unit's absentees off-site, a
+    make-up move with `session_id`), in chunks inside the caller's transaction or one of
+    its own. Captures the action does not apply to are left alone. Returns how many
+    moved."""
     return _perform(
-        actor=actor, action=action, capture_ids=capture_ids, note=note, occurred_at=occurred_at
+        actor=actor,
+        action=action,
+        capture_ids=capture_ids,
+        note=note,
+        occurred_at=occurred_at,
+        session_id=session_id,
     )

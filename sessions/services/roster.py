@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from sessions.models import Capture, RosterImport
+from sessions.services.assignment import captures_assign_sessions
 from sessions.services.common import open_campaign
 from units import importing
 from units.models import Student, TrainingUnit
@@ -186,6 +187,7 @@ def roster_import_commit(*, actor, import_id, withdraw_missing=False):
             plan = importing.plan_import(rows, cohort=campaign.cohort)
             withdrawn = _apply(plan, campaign, withdraw_missing)
             captures = _create_captures([r.student_no for r in rows], campaign)
+            captures_assign_sessions(actor=actor, campaign_id=campaign.pk)
             upload.status = RosterImport.Status.COMMITTED
             upload.committed_by = actor.user
             upload.committed_at = timezone.now()

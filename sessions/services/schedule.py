@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from capture_portal.exceptions import DomainError
 from sessions import scheduling
 from sessions.models import CaptureSession, SlotUnit, TimeSlot
+from sessions.services.assignment import captures_assign_sessions
 from units.models import TrainingUnit
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def schedule_apply_proposal(*, actor, session_id, window_minutes):
                 SlotUnit(session=session, slot=slot, unit=unit, order=i)
                 for i, (unit, _n) in enumerate(window.units, start=1)
             )
+        captures_assign_sessions(actor=actor, campaign_id=session.campaign_id)
     logger.info("session %s: schedule rebuilt by %s", session_id, actor)
     return proposal
 
@@ -75,6 +77,7 @@ def schedule_move_unit(*, actor, session_id, unit_id, slot_id):
             placed.slot = slot
             placed.order = order
             placed.save(update_fields=["slot", "order"])
+        captures_assign_sessions(actor=actor, campaign_id=session.campaign_id)
     logger.info("session %s: unit %s moved to slot %s by %s", session_id, unit_id, slot_id, actor)
 
 
