@@ -22,6 +22,12 @@ urlpatterns = [
     path("station/", include(station_patterns)),
     path("board/", board_views.board, name="board"),
     path("board.json", board_views.board_json, name="board_json"),
+    path("board/<int:session_id>/", board_views.board_session, name="board_session"),
+    path(
+        "board/<int:session_id>/data.json",
+        board_views.board_session_json,
+        name="board_session_json",
+    ),
     path("", include("payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

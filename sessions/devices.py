@@ -26,6 +26,7 @@ _READ = (
     "station__session__date",
     "station__session__place",
     "station__session__closed_at",
+    "station__session__allow_cross_session",
     "station__session__campaign__status",
 )
 _HEADER = re.compile(r"^Device ([A-Za-z0-9_-]{20,100})$")

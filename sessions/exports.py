@@ -30,6 +30,12 @@ def _capture_rows(captures):
         station,
         shooting,
         note,
+        s_date,
+        s_start,
+        s_end,
+        s_campus,
+        s_place,
+        s_kind,
     ) in captures.values_list(
         "student__unit__name",
         "student__student_no",
@@ -41,6 +47,12 @@ def _capture_rows(captures):
         "status_station",
         "shooting_no",
         "attention_note",
+        "session__date",
+        "session__start",
+        "session__end",
+        "session__campus",
+        "session__place",
+        "session__kind",
     ).iterator(chunk_size=2000):
         yield [
             unit,
@@ -53,7 +65,16 @@ def _capture_rows(captures):
             station,
             shooting,
             note,
+            _session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
         ]
+
+
+def _session_label(date, start, end, campus, place, kind):
+    """The student's own session as one cell, e.g. "2024-03-11 13:20–16:00 东校区 体育馆"."""
+    if date is None:
+        return ""
+    label = f"{date:%Y-%m-%d} {start:%H:%M}–{end:%H:%M} {campus} {place}".replace("  ", " ")
+    return f"{label}（{_('补拍')}）" if kind == "makeup" else label
 
 
 ROSTER_HEADERS = [
@@ -67,8 +88,9 @@ ROSTER_HEADERS = [
     "站点",
     "拍摄号",
     "提醒事项",
+    "场次",
 ]
-ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20]
+ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20, 34]
 
 
 def _captures(campaign, unit=None, statuses=None):

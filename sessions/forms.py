@@ -32,14 +32,55 @@ class ProposalForm(forms.Form):
     )
 
 
+KEEP_RULE = "keep"
+
+
 class MoveUnitForm(forms.Form):
+    """Place a unit in a window; optionally only part of it (split across sessions)."""
+
     unit = forms.ModelChoiceField(queryset=None, label=_("培养单位"))
     slot = forms.ModelChoiceField(queryset=None, label=_("移到时段"))
+    split_by = forms.ChoiceField(
+        label=_("本场次采集"),
+        required=False,
+        initial=KEEP_RULE,
+        choices=[
+            (KEEP_RULE, _("保持原安排")),
+            ("", _("全部学生（或其余学生）")),
+            ("major", _("按专业")),
+            ("level", _("按层次")),
+            ("list", _("按名单（学号）")),
+        ],
+    )
+    split_values = forms.CharField(
+        label=_("取值（每行一个，或用逗号、顿号分隔）"),
+        required=False,
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, units, slots, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
         self.fields["slot"].queryset = slots
+
+    def rule(self):
+        """(split_by or None to keep the placement's rule, [values])."""
+        import re
+
+        split_by = self.cleaned_data.get("split_by", KEEP_RULE)
+        if split_by == KEEP_RULE:
+            return None, []
+        values = re.split(r"[\n\r,，、;；]+", self.cleaned_data.get("split_values") or "")
+        return split_by, [v.strip() for v in values if v.strip()]
+
+
+class RemoveUnitForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=None, label=_("培养单位"))
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
 
 
 class SlotTimesForm(forms.Form):

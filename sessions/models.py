@@ -227,6 +227,31 @@ class Coordinator(models.Model):
         return f"{self.unit} {self.get_position_display()} {self.name}"
 
 
+def _single_sessions(campaign_ids):
+    """{campaign id: its session} for the campaigns that have a single regular session."""
+    found = {}
+    for campaign_id, pk in CaptureSession.objects.filter(
+        campaign_id__in=campaign_ids, kind=CaptureSession.Kind.REGULAR
+    ).values_list("campaign_id", "pk"):
+        found[campaign_id] = None if campaign_id in found else pk
+    return {c: pk for c, pk in found.items() if pk is not None}
+
+
+class CaptureQuerySet(models.QuerySet):
+    """New captures join their campaign's session when it has a single one (as
+    sessions.services.assignment has it), on the bulk path too."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        missing = {c.campaign_id for c in objs if c.session_id is None}
+        if missing:
+            single = _single_sessions(missing)
+            for capture in objs:
+                if capture.session_id is None:
+                    capture.session_id = single.get(capture.campaign_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Capture(models.Model):
     """A student's capture status in a campaign (DESIGN.md §4). Changed only by services."""
 
@@ -267,6 +292,8 @@ class Capture(models.Model):
     shooting_no = models.CharField(_("拍摄号"), max_length=30, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = CaptureQuerySet.as_manager()
+
     class Meta:
         ordering = ["student__student_no"]
         verbose_name = _("采集状态")
@@ -286,15 +313,7 @@ class Capture(models.Model):
 
     def save(self, *args, **kwargs):
         if self._state.adding and self.session_id is None:
-            # As sessions.services.assignment has it: a campaign's single session takes
-            # every student (the bulk paths call the assignment itself).
-            only = list(
-                CaptureSession.objects.filter(
-                    campaign_id=self.campaign_id, kind=CaptureSession.Kind.REGULAR
-                ).values_list("pk", flat=True)[:2]
-            )
-            if len(only) == 1:
-                self.session_id = only[0]
+            self.session_id = _single_sessions([self.campaign_id]).get(self.campaign_id)
         super().save(*args, **kwargs)
 
 

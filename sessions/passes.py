@@ -52,9 +52,8 @@ def _shanghai_timezone():
 
 def calendar_ics(page, summary, location, description):
     """An .ics with one event: the student's window (or the whole session), local time."""
-    session, slot = page.session, page.slot
-    start = slot.start if slot else session.start
-    end = slot.end if slot else session.end
+    session = page.session
+    start, end = page.window or (session.start, session.end)
     cal = Calendar()
     cal.add("prodid", "-//capture-portal//graduate image capture//ZH")
     cal.add("version", "2.0")

@@ -13,16 +13,90 @@ class Window:
     units: list = field(default_factory=list)
 
 
+def _placed_unit(placement):
+    """The placement's unit, labelled with its split rule when it takes only part of the
+    unit (a list's student numbers are never shown: only that it is a list)."""
+    unit = placement.unit
+    unit.split = ""
+    if placement.split_by == SlotUnit.SplitBy.MAJOR:
+        unit.split = "、".join(placement.split_values)
+    elif placement.split_by == SlotUnit.SplitBy.LEVEL:
+        from units.models import Student
+
+        labels = dict(Student.Level.choices)
+        unit.split = "、".join(str(labels.get(v, v)) for v in placement.split_values)
+    elif placement.split_by == SlotUnit.SplitBy.LIST:
+        unit.split = str(SlotUnit.SplitBy.LIST.label)
+    return unit
+
+
+@dataclass
+class SessionSchedule:
+    session: CaptureSession
+    windows: list  # Window; empty until the session's schedule is published
+
+
 @dataclass
 class Notice:
     campaign: Campaign
-    session: CaptureSession | None
-    windows: list
+    schedules: list  # SessionSchedule, every session of the campaign in date order
+
+    @property
+    def session(self):
+        """The session when the campaign has a single one (the notice's one afternoon)."""
+        return self.schedules[0].session if len(self.schedules) == 1 else None
+
+    @property
+    def windows(self):
+        return self.schedules[0].windows if len(self.schedules) == 1 else []
+
+    @property
+    def published(self):
+        return [s for s in self.schedules if s.windows]
 
 
 def current_campaign():
     """The campaign the public pages speak about: the newest published one."""
     return Campaign.objects.filter(status=Campaign.Status.PUBLISHED).first()
+
+
+def _windows_by_session(sessions):
+    """{session id: [Window]} for the sessions whose schedule is published: 2 queries
+    whatever the number of sessions (none when nothing is published)."""
+    published = [s.pk for s in sessions if s.schedule_published]
+    result = {pk: [] for pk in published}
+    if not published:
+        return result
+    slots = TimeSlot.objects.filter(session_id__in=published).prefetch_related(
+        Prefetch(
+            "slot_units",
+            queryset=SlotUnit.objects.select_related("unit").order_by("order", "id"),
+        )
+    )
+    for s in slots.order_by("session_id", "order", "start"):
+        result[s.session_id].append(
+            Window(slot=s, units=[_placed_unit(su) for su in s.slot_units.all()])
+        )
+    return result
+
+
+def public_sessions():
+    """The published campaign's sessions, in date order (one query)."""
+    newest = Campaign.objects.filter(status=Campaign.Status.PUBLISHED).values("pk")[:1]
+    return list(
+        CaptureSession.objects.filter(campaign_id__in=newest)
+        .select_related("campaign")
+        .order_by("date", "start", "pk")
+    )
+
+
+def public_session(session_id):
+    """One session of a published campaign, or None (one query)."""
+    return (
+        CaptureSession.objects.filter(pk=session_id, campaign__status=Campaign.Status.PUBLISHED)
+        .select_related("campaign")
+        .first()
+    )
 
 
 def schedule_windows(session):
@@ -33,20 +107,27 @@ def schedule_windows(session):
             queryset=SlotUnit.objects.select_related("unit").order_by("order", "id"),
         )
     )
-    return [Window(slot=s, units=[su.unit for su in s.slot_units.all()]) for s in slots]
+    return [Window(slot=s, units=[_placed_unit(su) for su in s.slot_units.all()]) for s in slots]
 
 
 def public_notice():
-    """What `/` shows: the current campaign, its session and the published schedule.
-
-    Returns None when no campaign is published. At most 4 queries.
-    """
+    """What `/` shows: the current campaign, its sessions and their published schedules
+    (Annex 1, one table per session). Returns None when no campaign is published. At most
+    4 queries, whatever the number of sessions."""
     campaign = current_campaign()
     if campaign is None:
         return None
-    session = campaign.sessions.first()
-    windows = schedule_windows(session) if session and session.schedule_published else []
-    return Notice(campaign=campaign, session=session, windows=windows)
+    # A make-up session is for the students moved into it: their own pages name it.
+    sessions = list(
+        CaptureSession.objects.filter(campaign=campaign, kind=CaptureSession.Kind.REGULAR).order_by(
+            "date", "start"
+        )
+    )
+    windows = _windows_by_session(sessions)
+    return Notice(
+        campaign=campaign,
+        schedules=[SessionSchedule(session=s, windows=windows.get(s.pk, [])) for s in sessions],
+    )
 
 
 def unit_headcounts(campaign):
@@ -66,13 +147,51 @@ def unit_headcounts(campaign):
     return [(u, u.n) for u in units]
 
 
+def session_headcounts(session):
+    """[(unit, students)] for the units this session schedules, in display order.
+
+    A campaign's single session: every active unit with its roster (the notice's one
+    afternoon). With several: the units placed in this session or in no session yet, each
+    with the students the schedule gives this session (or nobody yet). A make-up session:
+    the units of the students moved into it. Three queries, whatever the number of
+    sessions."""
+    from django.db.models import Count, Q
+
+    from sessions.models import Capture
+    from units.models import TrainingUnit
+
+    others = list(
+        CaptureSession.objects.filter(campaign_id=session.campaign_id, kind=session.kind)
+        .exclude(pk=session.pk)
+        .values_list("pk", flat=True)
+    )
+    counted = Q(session_id=session.pk)
+    if session.kind == CaptureSession.Kind.REGULAR:
+        counted |= Q(session__isnull=True)
+    counts = dict(
+        Capture.objects.filter(counted, campaign_id=session.campaign_id, student__withdrawn=False)
+        .values_list("student__unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    units = TrainingUnit.objects.filter(active=True)
+    if session.kind == CaptureSession.Kind.REGULAR:
+        units = units.filter(
+            Q(slot_units__session=session)
+            | ~Q(pk__in=SlotUnit.objects.filter(session_id__in=others).values("unit_id"))
+        ).distinct()
+    else:
+        units = units.filter(Q(pk__in=counts) | Q(slot_units__session=session)).distinct()
+    return [(u, counts.get(u.pk, 0)) for u in units]
+
+
 def schedule_load(session):
     """The session's current windows with students, camera minutes, load and warnings.
 
-    Three queries, whatever the roster size."""
+    Four queries, whatever the roster size and the number of sessions."""
     from sessions import scheduling
 
-    counts = dict((u.pk, n) for u, n in unit_headcounts(session.campaign))
+    counts = dict((u.pk, n) for u, n in session_headcounts(session))
     windows = [
         scheduling.WindowLoad(
             start=w.slot.start,
@@ -86,16 +205,43 @@ def schedule_load(session):
 
 
 def unscheduled_units(session, windows):
+    """Active units placed in no session of the campaign (the office must place them
+    somewhere before publishing). One query."""
     from units.models import TrainingUnit
 
+    placed_elsewhere = SlotUnit.objects.filter(
+        session__campaign_id=session.campaign_id, session__kind=CaptureSession.Kind.REGULAR
+    ).values("unit_id")
     placed = {u.pk for w in windows for u, _n in w.units}
-    return [u for u in TrainingUnit.objects.filter(active=True) if u.pk not in placed]
+    return [
+        u
+        for u in TrainingUnit.objects.filter(active=True).exclude(pk__in=placed_elsewhere)
+        if u.pk not in placed
+    ]
 
 
 def office_campaign():
-    """The campaign the office works on: the newest one not closed (else the newest)."""
+    """The campaign the office works on: the newest published one, else the newest draft,
+    else the newest (closed) one; None before the first campaign. One query.
+
+    Published comes before draft: next year's draft (sessions.services.campaigns.
+    campaign_copy_next) must not take the office's pages over while this year's campaign
+    is still running; it becomes the office's campaign once this one has closed.
+    "Newest" is the campaigns' order: the highest cohort, then the latest created."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    S = Campaign.Status
     return (
-        Campaign.objects.exclude(status=Campaign.Status.CLOSED).first() or Campaign.objects.first()
+        Campaign.objects.annotate(
+            rank=Case(
+                When(status=S.PUBLISHED, then=Value(0)),
+                When(status=S.DRAFT, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("rank", "-cohort", "-id")
+        .first()
     )
 
 
@@ -212,19 +358,30 @@ def lookup_capture(student_no, name):
 @dataclass
 class StudentPage:
     capture: object
-    session: object
-    slot: object  # the published window of the student's unit, or None
+    session: object  # the student's own session (Capture.session), or None
+    slot: object  # the published window of the student's unit in that session, or None
     coordinators: list
+
+    @property
+    def window(self):
+        """(start, end) the student should come: their unit's published window; in a
+        make-up session without windows, the whole session; else None (待公布)."""
+        if self.slot is not None:
+            return self.slot.start, self.slot.end
+        if self.session is not None and self.session.kind == CaptureSession.Kind.MAKEUP:
+            return self.session.start, self.session.end
+        return None
 
 
 def student_page(student_id, campaign_id):
     """Everything a student's page shows, or None (unknown, withdrawn, campaign not open).
+    The session, window and place are the student's own (their capture's session).
 
-    Four queries, whatever the roster size."""
+    Three queries, whatever the roster size and the number of sessions."""
     from sessions.models import Capture, Coordinator
 
     capture = (
-        Capture.objects.select_related("student__unit", "campaign")
+        Capture.objects.select_related("student__unit", "campaign", "session")
         .filter(
             student_id=student_id,
             campaign_id=campaign_id,
@@ -235,7 +392,7 @@ def student_page(student_id, campaign_id):
     )
     if capture is None:
         return None
-    session = capture.campaign.sessions.first()
+    session = capture.session
     slot = None
     if session is not None and session.schedule_published:
         placed = (
@@ -316,6 +473,9 @@ class SessionProgress:
     per_minute: float  # photographed in the last 10 minutes, per minute
     ahead_minutes: float | None  # + ahead of the schedule, - behind; None outside the day
     now: object
+    # {"early", "late", "other_session": students recorded outside their own window or
+    # session at this session's doors; "walk_ins": people not on the roster (not dismissed)}
+    off: dict = field(default_factory=dict)
 
 
 def _window_state(windows, session, now):
@@ -338,9 +498,11 @@ def _window_state(windows, session, now):
     return None, None
 
 
-def session_progress(session, now=None):
+def session_progress(session, now=None, off=True):
     """Per-window and per-unit progress of a session: the board and the office dashboard
-    both read this. Four queries, whatever the roster size."""
+    both read this. Four queries (five with students moved in from another session's
+    units), two more for `off` (the dashboard's off-schedule counts), whatever the roster
+    size and the number of sessions."""
     import datetime as dt
 
     from django.db.models import Count
@@ -353,16 +515,24 @@ def session_progress(session, now=None):
     windows = schedule_windows(session)
     unit_ids = [u.pk for w in windows for u in w.units]
     per_unit = {uid: dict.fromkeys(Capture.Status.values, 0) for uid in unit_ids}
+    # The session's own students (a split unit's other half counts in its own session).
     rows = (
-        Capture.objects.filter(
-            campaign_id=session.campaign_id, student__withdrawn=False, student__unit_id__in=unit_ids
-        )
+        Capture.objects.filter(session_id=session.pk, student__withdrawn=False)
         .values_list("student__unit_id", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
+    others = {}  # students whose unit has no window here (moved into a make-up session)
     for unit_id, status, n in rows:
-        per_unit[unit_id][status] = n
+        if unit_id not in per_unit:
+            others.setdefault(unit_id, dict.fromkeys(Capture.Status.values, 0))
+        (per_unit.get(unit_id) or others[unit_id])[status] = n
+    if others:
+        from units.models import TrainingUnit
+
+        extra = [Window(slot=None, units=list(TrainingUnit.objects.filter(pk__in=others)))]
+        per_unit.update(others)
+        windows = windows + extra
     progress_windows = []
     totals = dict.fromkeys(Capture.Status.values, 0)
     for w in windows:
@@ -376,20 +546,24 @@ def session_progress(session, now=None):
             )
             units.append(UnitProgress(unit=u, counts=counts, expected_on_site=expected))
         progress_windows.append(WindowProgress(slot=w.slot, units=units))
-    current, following = _window_state(progress_windows, session, now)
+    current, following = _window_state(
+        [w for w in progress_windows if w.slot is not None], session, now
+    )
     recent = CaptureLog.objects.filter(
-        capture__campaign_id=session.campaign_id,
+        capture__session_id=session.pk,
         action="photograph",
         occurred_at__gte=now - dt.timedelta(minutes=10),
         occurred_at__lte=now,
     ).count()
+    off = _off_schedule(session) if off else {}
     photographed = sum(w.photographed for w in progress_windows)
     expected = sum(w.expected_on_site for w in progress_windows)
     ahead = None
     local = timezone.localtime(now)
-    if local.date() == session.date and progress_windows:
+    timed = [w for w in progress_windows if w.slot is not None]
+    if local.date() == session.date and timed:
         planned = 0.0
-        for w in progress_windows:
+        for w in timed:
             start = dt.datetime.combine(session.date, w.slot.start, tzinfo=local.tzinfo)
             end = dt.datetime.combine(session.date, w.slot.end, tzinfo=local.tzinfo)
             share = min(max((local - start) / (end - start), 0), 1)
@@ -407,14 +581,36 @@ def session_progress(session, now=None):
         per_minute=round(recent / 10, 1),
         ahead_minutes=ahead,
         now=now,
+        off=off,
     )
+
+
+def _off_schedule(session):
+    """Students recorded outside their own window or session at this session's doors, and
+    walk-ins (people not on the roster, not dismissed). Two queries."""
+    from django.db.models import Count, Q
+
+    from sessions.models import CaptureLog, WalkIn
+
+    off = CaptureLog.objects.filter(
+        actor_device__station__session_id=session.pk,
+        action__in=["arrive", "photograph"],
+    ).aggregate(
+        early=Count("capture_id", filter=Q(window="early"), distinct=True),
+        late=Count("capture_id", filter=Q(window="late"), distinct=True),
+        other_session=Count("capture_id", filter=Q(window="other_session"), distinct=True),
+    )
+    off["walk_ins"] = (
+        WalkIn.objects.filter(session_id=session.pk).exclude(status=WalkIn.Status.DISMISSED).count()
+    )
+    return off
 
 
 def board_data(session, now=None):
     """The waiting-area board as JSON-ready data: unit names and counts, no person."""
     from django.utils import timezone
 
-    p = session_progress(session, now)
+    p = session_progress(session, now, off=False)
 
     def window(w):
         if w is None:
@@ -429,6 +625,7 @@ def board_data(session, now=None):
         "time": timezone.localtime(p.now).strftime("%H:%M"),
         "date": f"{session.date:%Y-%m-%d}",
         "place": session.place,
+        "campus": session.campus,
         "current": window(p.current),
         "next": window(p.following),
         "units": [
@@ -450,7 +647,7 @@ def not_arrived(session, unit_ids=None):
     from sessions.models import Capture
 
     qs = Capture.objects.filter(
-        campaign_id=session.campaign_id, status="expected", student__withdrawn=False
+        session_id=session.pk, status="expected", student__withdrawn=False
     ).select_related("student")
     if unit_ids is not None:
         qs = qs.filter(student__unit_id__in=unit_ids)
@@ -506,7 +703,7 @@ class ShootingCheck:
 
 
 def shooting_numbers(session):
-    """The shooting numbers of a campaign's photographed students, each flagged: ``repeat``
+    """The shooting numbers of a session's photographed students, each flagged: ``repeat``
     (the same number twice), ``order`` (smaller than the one before), ``text`` (not a
     number), ``outlier`` (far from every other number: a probable typo). Gaps are ranges
     between plausible numbers, so that the check stays small whatever was typed."""
@@ -515,11 +712,7 @@ def shooting_numbers(session):
     from sessions.models import Capture
 
     rows = list(
-        Capture.objects.filter(
-            campaign_id=session.campaign_id,
-            status="photographed",
-            student__unit_id__in=SlotUnit.objects.filter(session=session).values("unit_id"),
-        )
+        Capture.objects.filter(session_id=session.pk, status="photographed")
         .exclude(shooting_no="")
         .select_related("student__unit")
         .order_by("status_at", "id")

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from sessions.views import staff, station, unit
+from sessions.views import campaigns as campaign_views
+from sessions.views import makeup as makeup_views
+from sessions.views import staff, station, unit, walkins
 
 staff_patterns = (
     [
@@ -31,8 +33,23 @@ staff_patterns = (
             name="shooting_numbers_xlsx",
         ),
         path("absentees/", staff.absentees, name="absentees"),
+        path("makeup/new/", makeup_views.makeup_new, name="makeup_new"),
+        path("sessions/<int:session_id>/makeup/", makeup_views.makeup_move, name="makeup_move"),
         path("stations/", staff.stations, name="stations"),
         path("campaign/", staff.campaign_step, name="campaign_step"),
+        path("campaign/copy/", campaign_views.campaign_copy, name="campaign_copy"),
+        path("campaigns/", campaign_views.campaigns, name="campaigns"),
+        path(
+            "campaigns/<int:campaign_id>/roster.xlsx",
+            campaign_views.campaign_roster_xlsx,
+            name="campaign_roster_xlsx",
+        ),
+        path(
+            "roster/exempt-already-photographed/",
+            campaign_views.exempt_already_photographed,
+            name="exempt_already_photographed",
+        ),
+        path("sessions/<int:session_id>/walk-ins/", walkins.walk_ins, name="walk_ins"),
     ],
     "staff",
 )
@@ -62,6 +79,7 @@ station_patterns = (
         path("api/scan/", station.api_scan, name="scan"),
         path("api/undo/", station.api_undo, name="undo"),
         path("api/shooting-no/", station.api_shooting_no, name="shooting_no"),
+        path("api/walk-in/", station.api_walk_in, name="walk_in"),
     ],
     "station",
 )

@@ -28,6 +28,7 @@ def world(db, office, office_user, counsellor_user):
     return {
         "unit_id": unit.pk,
         "session_id": CaptureSession.objects.get().pk,
+        "campaign_id": campaign.pk,
         "pk": RosterImport.objects.create(
             campaign=campaign, file_name="x.xlsx", sha256="0" * 64
         ).pk,
@@ -78,6 +79,7 @@ PERSONAL = [
     # Every export.
     ("payments:reconciliation_xlsx", {}, "office"),
     ("staff:roster_xlsx", {}, "office"),
+    ("staff:campaign_roster_xlsx", {"campaign_id": "campaign_id"}, "office"),
     ("staff:absentees_xlsx", {}, "office"),
     ("staff:schedule_xlsx", {"session_id": "session_id"}, "office"),
     ("staff:coordinators_xlsx", {}, "office"),

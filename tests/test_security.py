@@ -55,6 +55,8 @@ CASES = [
     ("offsite", {}, EVERYONE),
     ("board", {}, EVERYONE),
     ("board_json", {}, EVERYONE),
+    ("board_session", {"session_id": "session_id"}, EVERYONE),
+    ("board_session_json", {"session_id": "session_id"}, EVERYONE),
     ("login", {}, EVERYONE),
     ("logout", {}, NOBODY_GETS),
     ("set_language", {}, dict.fromkeys(ROLES, REDIRECT)),
@@ -80,6 +82,10 @@ CASES = [
     ("staff:shooting_numbers", {"session_id": "session_id"}, OFFICE_ONLY),
     ("staff:shooting_numbers_xlsx", {"session_id": "session_id"}, OFFICE_ONLY),
     ("staff:absentees", {}, OFFICE_ONLY),
+    ("staff:makeup_new", {}, OFFICE_ONLY),
+    # A regular session has no make-up page (the office's 200 on a make-up session:
+    # tests/sessions/test_makeup.py).
+    ("staff:makeup_move", {"session_id": "session_id"}, {**OFFICE_ONLY, "office": NOT_FOUND}),
     ("payments:reconciliation", {}, OFFICE_ONLY),
     ("payments:reconciliation_xlsx", {}, OFFICE_ONLY),
     ("unit:list", {}, {**OWN_UNIT, "counsellor": REDIRECT}),
@@ -99,6 +105,11 @@ CASES = [
     ),
     ("staff:stations", {}, OFFICE_ONLY),
     ("staff:campaign_step", {}, {**OFFICE_ONLY, "office": NOT_ALLOWED}),
+    ("staff:campaign_copy", {}, {**OFFICE_ONLY, "office": NOT_ALLOWED}),
+    ("staff:campaigns", {}, OFFICE_ONLY),
+    ("staff:campaign_roster_xlsx", {"campaign_id": "campaign_id"}, OFFICE_ONLY),
+    ("staff:exempt_already_photographed", {}, {**OFFICE_ONLY, "office": NOT_ALLOWED}),
+    ("staff:walk_ins", {"session_id": "session_id"}, OFFICE_ONLY),
     ("station:app", {}, EVERYONE),  # a shell without data: the script asks the API
     ("station:service_worker", {}, EVERYONE),
     ("station:pair", {}, EVERYONE),  # asks before it pairs
@@ -106,6 +117,7 @@ CASES = [
     ("station:scan", {}, NOBODY_GETS),
     ("station:undo", {}, NOBODY_GETS),
     ("station:shooting_no", {}, NOBODY_GETS),
+    ("station:walk_in", {}, NOBODY_GETS),
     (
         "admin:index",
         {},
@@ -163,6 +175,7 @@ def world(db):
         "capture_a": capture_a,
         "capture_b": capture_b.pk,
         "session_id": CaptureSession.objects.get().pk,
+        "campaign_id": campaign.pk,
         "station_id": Station.objects.get(name="北门-1").pk,
         "import_id": RosterImport.objects.create(
             campaign=campaign, file_name="x.xlsx", sha256="0" * 64
@@ -213,6 +226,8 @@ POSTS = [
     ("staff:schedule", {"session_id": "session_id"}, "office"),
     ("staff:close_session", {"session_id": "session_id"}, "office"),
     ("staff:absentees", {}, "office"),
+    ("staff:makeup_new", {}, "office"),
+    ("staff:makeup_move", {"session_id": "session_id"}, "office"),
     ("unit:coordinators", {"unit_id": "unit_a"}, "counsellor"),
     ("unit:link_rotate", {"unit_id": "unit_a"}, "counsellor"),
     (
@@ -223,6 +238,9 @@ POSTS = [
     ("payments:unit_fees", {"unit_id": "unit_a"}, "counsellor"),
     ("staff:stations", {}, "office"),
     ("staff:campaign_step", {}, "office"),
+    ("staff:campaign_copy", {}, "office"),
+    ("staff:exempt_already_photographed", {}, "office"),
+    ("staff:walk_ins", {"session_id": "session_id"}, "office"),
     ("station:pair", {}, "anonymous"),
 ]
 
@@ -249,21 +267,31 @@ def test_every_post_view_is_in_the_csrf_list():
         "staff:schedule",
         "staff:close_session",
         "staff:absentees",
+        "staff:makeup_new",
+        "staff:makeup_move",
         "unit:coordinators",
         "unit:link_rotate",
         "unit:capture_action",
         "payments:unit_fees",
         "staff:stations",
         "staff:campaign_step",
+        "staff:campaign_copy",
+        "staff:exempt_already_photographed",
+        "staff:walk_ins",
         "station:pair",
     }
     assert {p[0] for p in POSTS} == post_capable | set()
     # The station API takes POSTs without CSRF because it is authenticated by a header
     # that a browser never sends on its own (test_station_api_ignores_cookies).
-    assert set(DEVICE_POSTS) == {"station:scan", "station:undo", "station:shooting_no"}
+    assert set(DEVICE_POSTS) == {
+        "station:scan",
+        "station:undo",
+        "station:shooting_no",
+        "station:walk_in",
+    }
 
 
-DEVICE_POSTS = ["station:scan", "station:undo", "station:shooting_no"]
+DEVICE_POSTS = ["station:scan", "station:undo", "station:shooting_no", "station:walk_in"]
 
 
 @pytest.mark.parametrize("name", DEVICE_POSTS)

@@ -1,6 +1,10 @@
 """Every write of the sessions app. One module per area; import from here."""
 
-from sessions.services.campaigns import campaign_step  # noqa: F401, E402
+from sessions.services.campaigns import (  # noqa: F401, E402
+    campaign_copy_next,
+    campaign_step,
+    captures_exempt_already_photographed,
+)
 from sessions.services.captures import (  # noqa: F401
     TransitionResult,
     capture_arrive,
@@ -26,6 +30,11 @@ from sessions.services.devices import (  # noqa: F401, E402
     device_revoke,
 )
 from sessions.services.links import coordinator_link_rotate  # noqa: F401, E402
+from sessions.services.makeup import (  # noqa: F401, E402
+    makeup_move,
+    makeup_move_refusal,
+    makeup_session_create,
+)
 from sessions.services.roster import (  # noqa: F401, E402
     RosterPreview,
     RosterResult,
@@ -46,5 +55,7 @@ from sessions.services.schedule import (  # noqa: F401, E402
     schedule_apply_proposal,
     schedule_move_unit,
     schedule_publish,
+    schedule_remove_unit,
     schedule_set_times,
 )
+from sessions.services.walkins import walkin_record, walkin_resolve  # noqa: F401, E402

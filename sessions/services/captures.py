@@ -24,6 +24,7 @@ for closing a session or sending a unit's absentees off-site.
 Codes: ``not_found`` (no such capture, or not in the device's campaign), ``forbidden``
 (the actor's role or scope), ``not_allowed`` (not from the current status),
 ``campaign_closed``, ``superseded`` (the step referred to is no longer the latest),
+``other_session`` (a door scan of a student of another session that does not accept them),
 ``attention`` (a note the operator has not confirmed yet), ``reason_required``,
 ``key_conflict`` (a client key already used for another student or door). A refusal of
 one capture carries it in ``DomainError.details["capture"]``.
@@ -37,12 +38,12 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
-from sessions.models import Campaign, Capture, CaptureLog
+from sessions.models import Campaign, Capture, CaptureLog, SlotUnit
 from units.models import Student
 from units.selectors import may_act_for_unit
 
@@ -229,6 +230,7 @@ def _perform(
                     try:
                         target = _target(capture, rule, shooting_no, back_to)
                         if target is not None:
+                            capture.window_tag = _check_door(actor, capture, rule, occurred_at)
                             _check_step(capture, rule, after_log, confirmed)
                     except DomainError as refusal:
                         if not strict:
@@ -278,11 +280,19 @@ def _lock(lookups, strict, rule):
     bulk changes), and reads the few columns the rules need apart: one table per query, so
     that no plan can loop over a 5,000-key list against a join."""
     if strict:
+        # The student's own window in their own session, for a door's early/late hint.
+        placed = SlotUnit.objects.filter(
+            session_id=OuterRef("session_id"), unit_id=OuterRef("student__unit_id")
+        )
         captures = list(
             Capture.objects.select_for_update(of=("self",))
-            .select_related("student__unit")
+            .select_related("student__unit", "session")
             # The rules read one column of the campaign: not its notice texts.
-            .annotate(campaign_status=F("campaign__status"))
+            .annotate(
+                campaign_status=F("campaign__status"),
+                slot_start=Subquery(placed.values("slot__start")[:1]),
+                slot_end=Subquery(placed.values("slot__end")[:1]),
+            )
             .filter(**lookups)
             .order_by()[:1]
         )
@@ -316,6 +326,40 @@ def _check_scope(actor, capture, rule, unit_checks):
             # Another campaign's student looks like nobody to a door.
             raise DomainError(_("找不到该学生的采集记录。"), "not_found")
         raise DomainError(_("您无权对该学生执行此操作。"), "forbidden")
+
+
+def _check_door(actor, capture, rule, occurred_at):
+    """Where a door scan falls for the student: "" (their own session and window, or not
+    a door), "early"/"late" (another window of their own session: recorded, with a hint),
+    "other_session" (another session of the campaign that accepts them). A student of
+    another session is refused (``other_session``, naming their own) unless the station's
+    session accepts cross-session arrivals."""
+    if not rule.attention or actor.device is None or capture.session_id is None:
+        return ""
+    here = actor.device.station.session
+    if capture.session_id != here.pk:
+        if here.allow_cross_session:
+            return "other_session"
+        own = capture.session
+        raise DomainError(
+            _("这名学生属于另一场次：%(date)s %(start)s–%(end)s %(place)s（%(who)s）。")
+            % {
+                "date": f"{own.date:%m-%d}",
+                "start": f"{own.start:%H:%M}",
+                "end": f"{own.end:%H:%M}",
+                "place": f"{own.campus} {own.place}".strip(),
+                "who": f"{capture.student.name} · {capture.student.unit.name}",
+            },
+            "other_session",
+        )
+    local = timezone.localtime(occurred_at)
+    if capture.slot_start is None or local.date() != here.date:
+        return ""
+    if local.time() < capture.slot_start:
+        return "early"
+    if local.time() >= capture.slot_end:
+        return "late"
+    return ""
 
 
 def _check_step(capture, rule, after_log, confirmed):
@@ -366,6 +410,7 @@ def _write(
             recorded_at=now,
             note=_number_note(capture, shooting_no, note) if numbers else note[:200],
             idempotency_key=idempotency_key,
+            window=getattr(capture, "window_tag", ""),
         )
         for capture, target in moves
     ]

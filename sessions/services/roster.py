@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
+from sessions.history import already_photographed_summary
 from sessions.models import Capture, RosterImport
 from sessions.services.assignment import captures_assign_sessions
 from sessions.services.common import open_campaign
@@ -87,7 +88,10 @@ def roster_import_preview(*, actor, campaign_id, file_name, data, progress=None,
         file_name=file_name[:200],
         rows=[importing.row_values(r) for r in parsed.rows],
         sha256=hashlib.sha256(data).hexdigest(),
-        summary=_summary(parsed.data_rows, plan),
+        summary={
+            **_summary(parsed.data_rows, plan),
+            **already_photographed_summary(parsed.rows, campaign.pk, SAMPLE),
+        },
         uploaded_by=actor.user,
     )
     logger.info("roster import %s previewed: %s rows", upload.pk, parsed.data_rows)
@@ -193,6 +197,7 @@ def roster_import_commit(*, actor, import_id, withdraw_missing=False):
             upload.committed_at = timezone.now()
             upload.summary = {
                 **_summary(len(rows), plan),
+                **already_photographed_summary(rows, campaign.pk, SAMPLE),
                 "withdrawn": withdrawn,
                 "captures": captures,
             }

@@ -23,7 +23,6 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,6 +59,7 @@ class ScanAnswer:
     log: CaptureLog | None = None
     candidates: list = field(default_factory=list)
     scanned: str = ""
+    hint: str = ""  # a quiet second line: outside the student's window or session
 
     def as_json(self):
         student = self.capture.student if self.capture else None
@@ -68,6 +68,7 @@ class ScanAnswer:
             "code": self.code,
             "message": self.message,
             "scanned": self.scanned,
+            "hint": self.hint,
             "capture_id": self.capture.pk if self.capture else None,
             "student": {"name": student.name, "unit": student.unit.name} if student else None,
             "status": self.capture.status if self.capture else None,
@@ -281,6 +282,8 @@ def _refused(exc, station, scanned):
     capture = exc.details.get("capture")
     if exc.code == "attention":
         return ScanAnswer("orange", "attention", exc.message, capture=capture, scanned=scanned)
+    if exc.code == "other_session":
+        return ScanAnswer("yellow", "other_session", exc.message, capture=capture, scanned=scanned)
     if capture is None:
         return ScanAnswer("red", exc.code, exc.message, scanned=scanned)
     if station.kind == Station.Kind.ARRIVAL and capture.status == S.PHOTOGRAPHED:
@@ -295,7 +298,37 @@ def _green(capture, log):
         message = _("已采集 — %(who)s") % {"who": _who(capture)}
     else:
         message = _("已到场 — %(who)s") % {"who": _who(capture)}
-    return ScanAnswer("green", "recorded", message, capture=capture, log=log)
+    answer = ScanAnswer("green", "recorded", message, capture=capture, log=log)
+    answer.hint = _window_hint(capture, log.window)
+    return answer
+
+
+def _window_hint(capture, window):
+    """A quiet line for the operator when the student came outside their own window or
+    session (recorded all the same)."""
+    if window in ("early", "late"):
+        if not hasattr(capture, "slot_start"):  # a replayed answer: read the window again
+            placed = (
+                SlotUnit.objects.filter(
+                    session_id=capture.session_id, unit_id=capture.student.unit_id
+                )
+                .select_related("slot")
+                .first()
+            )
+            if placed is None:
+                return ""
+            capture.slot_start, capture.slot_end = placed.slot.start, placed.slot.end
+        values = {"start": f"{capture.slot_start:%H:%M}", "end": f"{capture.slot_end:%H:%M}"}
+        if window == "early":
+            return _("早到：本单位时段 %(start)s–%(end)s") % values
+        return _("迟到：本单位时段 %(start)s–%(end)s") % values
+    if window == "other_session" and capture.session is not None:
+        own = capture.session
+        return _("其他场次的学生：%(date)s %(place)s") % {
+            "date": f"{own.date:%m-%d}",
+            "place": f"{own.campus} {own.place}".strip(),
+        }
+    return ""
 
 
 def _station_log(actor, log_id):
@@ -408,27 +441,17 @@ def session_close(*, actor, session_id, now=None):
     return moved
 
 
-def _pending(session, chunk=5_000):
-    """Ids of the session's captures still expected or arrived (its units' students on the
-    roster). One table per query, the students first, then their captures in chunks: a
-    join of two tables of tens of thousands of rows freshly written (and not yet analysed)
-    once got a nested-loop plan that ran for minutes."""
-    students = list(
-        Student.objects.filter(
-            unit_id__in=Subquery(SlotUnit.objects.filter(session=session).values("unit_id")),
-            withdrawn=False,
-        )
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    pending = []
-    for start in range(0, len(students), chunk):
-        pending += Capture.objects.filter(
-            campaign_id=session.campaign_id,
-            status__in=[S.EXPECTED, S.ARRIVED],
-            student_id__in=students[start : start + chunk],
-        ).values_list("pk", flat=True)
-    return sorted(pending)
+def _pending(session):
+    """Ids of the session's own captures (Capture.session) still expected or arrived, of
+    students on the roster; a student of another session, or moved into a make-up
+    session, is not touched. One table per query: a join of two tables of tens of
+    thousands of rows freshly written (and not yet analysed) once got a nested-loop plan
+    that ran for minutes on PostgreSQL."""
+    rows = Capture.objects.filter(
+        session_id=session.pk, status__in=[S.EXPECTED, S.ARRIVED]
+    ).values_list("pk", "student_id")
+    withdrawn = set(Student.objects.filter(withdrawn=True).values_list("pk", flat=True))
+    return sorted(pk for pk, student_id in rows if student_id not in withdrawn)
 
 
 def absentees_send_offsite(*, actor, campaign_id, unit_id, reason):

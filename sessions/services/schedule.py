@@ -2,7 +2,9 @@
 
 Codes raised (DomainError): ``forbidden``, ``not_found``, ``published`` (rebuild a
 published schedule), ``invalid_times``, ``overlap``, ``incomplete`` (publish with units
-left out or empty windows).
+left out or empty windows), ``invalid_split`` (a split rule without values, an unknown
+level, student numbers of another unit), ``split_required`` (a unit placed whole in two
+sessions).
 """
 
 import logging
@@ -37,21 +39,33 @@ def schedule_apply_proposal(*, actor, session_id, window_minutes):
     Refused (``published``) while the schedule is published: withdraw it first, so that
     students never see a schedule that changes under them.
     """
-    from sessions.selectors import unit_headcounts
+    from sessions.selectors import session_headcounts
 
     _require_office(actor)
     with transaction.atomic():
         session = _lock_session(session_id)
         if session.schedule_published:
             raise DomainError(_("时间表已发布；请先撤回发布，再重新生成。"), "published")
-        proposal = scheduling.propose(session, unit_headcounts(session.campaign), window_minutes)
+        proposal = scheduling.propose(session, session_headcounts(session), window_minutes)
+        # A unit split across sessions keeps its rule in the new windows.
+        rules = {
+            su.unit_id: (su.split_by, su.split_values)
+            for su in SlotUnit.objects.filter(session=session).exclude(split_by="")
+        }
         TimeSlot.objects.filter(session=session).delete()
         for order, window in enumerate(proposal.windows, start=1):
             slot = TimeSlot.objects.create(
                 session=session, start=window.start, end=window.end, order=order
             )
             SlotUnit.objects.bulk_create(
-                SlotUnit(session=session, slot=slot, unit=unit, order=i)
+                SlotUnit(
+                    session=session,
+                    slot=slot,
+                    unit=unit,
+                    order=i,
+                    split_by=rules.get(unit.pk, ("", []))[0],
+                    split_values=rules.get(unit.pk, ("", []))[1],
+                )
                 for i, (unit, _n) in enumerate(window.units, start=1)
             )
         captures_assign_sessions(actor=actor, campaign_id=session.campaign_id)
@@ -59,8 +73,51 @@ def schedule_apply_proposal(*, actor, session_id, window_minutes):
     return proposal
 
 
-def schedule_move_unit(*, actor, session_id, unit_id, slot_id):
-    """Put a unit into another window of the session (last in that window)."""
+def _clean_rule(session, unit, split_by, values):
+    """The split rule as stored, or DomainError ``invalid_split``: values are required for
+    a rule, levels must be known, and a list's student numbers must be this unit's."""
+    from units.models import Student
+
+    values = [v.strip() for v in values or [] if v and v.strip()]
+    values = list(dict.fromkeys(values))  # once each, in the order typed
+    if split_by not in SlotUnit.SplitBy.values:
+        raise DomainError(_("未知的拆分方式。"), "invalid_split")
+    if not split_by:
+        return "", []
+    if not values:
+        raise DomainError(_("按专业、层次或名单拆分时，请填写取值。"), "invalid_split")
+    if split_by == SlotUnit.SplitBy.LEVEL:
+        labels = {str(label): code for code, label in Student.Level.choices}
+        codes = [labels.get(v, v) for v in values]
+        unknown = [v for v, c in zip(values, codes, strict=True) if c not in Student.Level.values]
+        if unknown:
+            raise DomainError(
+                _("未知的层次：%(values)s。") % {"values": "、".join(unknown[:10])}, "invalid_split"
+            )
+        return split_by, codes
+    if split_by == SlotUnit.SplitBy.LIST:
+        known = set(
+            Student.objects.filter(unit=unit, student_no__in=values).values_list(
+                "student_no", flat=True
+            )
+        )
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise DomainError(
+                _("有 %(n)d 个学号不属于%(unit)s，例如 %(first)s。")
+                % {"n": len(unknown), "unit": unit.name, "first": unknown[0][:32]},
+                "invalid_split",
+            )
+    return split_by, values
+
+
+def schedule_move_unit(*, actor, session_id, unit_id, slot_id, split_by=None, split_values=()):
+    """Put a unit into a window of the session (last in that window). With `split_by`
+    (major, level or list) and its values, the placement takes only those students of the
+    unit (split across sessions); "" takes the rest; None keeps the placement's rule.
+
+    A unit placed whole in another session is refused here without a rule
+    (``split_required``): each student belongs to exactly one session."""
     _require_office(actor)
     with transaction.atomic():
         session = _lock_session(session_id)
@@ -68,17 +125,69 @@ def schedule_move_unit(*, actor, session_id, unit_id, slot_id):
         unit = TrainingUnit.objects.filter(pk=unit_id).first()
         if slot is None or unit is None:
             raise DomainError(_("找不到该时段或培养单位。"), "not_found")
+        placed = SlotUnit.objects.filter(session=session, unit=unit).first()
+        if split_by is None:
+            rule = (placed.split_by, placed.split_values) if placed else ("", [])
+        else:
+            rule = _clean_rule(session, unit, split_by, split_values)
+        if session.kind == CaptureSession.Kind.REGULAR and rule[0] == "":
+            whole = (
+                SlotUnit.objects.filter(
+                    unit=unit,
+                    split_by="",
+                    session__campaign_id=session.campaign_id,
+                    session__kind=CaptureSession.Kind.REGULAR,
+                )
+                .exclude(session=session)
+                .select_related("session")
+                .first()
+            )
+            if whole is not None:
+                raise DomainError(
+                    _(
+                        "%(unit)s已整体安排在 %(date)s %(place)s 场次；"
+                        "若要分在两个场次，请为其中一个设置拆分规则（按专业、层次或名单）。"
+                    )
+                    % {
+                        "unit": unit.name,
+                        "date": f"{whole.session.date:%Y-%m-%d}",
+                        "place": whole.session.place,
+                    },
+                    "split_required",
+                )
         last = SlotUnit.objects.filter(slot=slot).order_by("-order").first()
         order = (last.order + 1) if last else 1
-        placed = SlotUnit.objects.filter(session=session, unit=unit).first()
         if placed is None:
-            SlotUnit.objects.create(session=session, slot=slot, unit=unit, order=order)
-        elif placed.slot_id != slot.pk:
-            placed.slot = slot
-            placed.order = order
-            placed.save(update_fields=["slot", "order"])
+            SlotUnit.objects.create(
+                session=session,
+                slot=slot,
+                unit=unit,
+                order=order,
+                split_by=rule[0],
+                split_values=rule[1],
+            )
+        else:
+            if placed.slot_id != slot.pk:
+                placed.slot, placed.order = slot, order
+            placed.split_by, placed.split_values = rule
+            placed.save(update_fields=["slot", "order", "split_by", "split_values"])
         captures_assign_sessions(actor=actor, campaign_id=session.campaign_id)
     logger.info("session %s: unit %s moved to slot %s by %s", session_id, unit_id, slot_id, actor)
+
+
+def schedule_remove_unit(*, actor, session_id, unit_id):
+    """Take a unit out of this session's schedule (its students then go to the session
+    that still places them, or to none). Refused while the schedule is published."""
+    _require_office(actor)
+    with transaction.atomic():
+        session = _lock_session(session_id)
+        if session.schedule_published:
+            raise DomainError(_("时间表已发布；请先撤回发布，再移出培养单位。"), "published")
+        removed, _n = SlotUnit.objects.filter(session=session, unit_id=unit_id).delete()
+        if not removed:
+            raise DomainError(_("该培养单位不在本场次的时间表中。"), "not_found")
+        captures_assign_sessions(actor=actor, campaign_id=session.campaign_id)
+    logger.info("session %s: unit %s removed by %s", session_id, unit_id, actor)
 
 
 def schedule_set_times(*, actor, session_id, times):
@@ -123,13 +232,27 @@ def schedule_set_times(*, actor, session_id, times):
 
 
 def schedule_publish(*, actor, session_id, publish=True):
-    """Publish (or withdraw) the schedule. Publishing needs every active unit in a
-    window and no empty window."""
+    """Publish (or withdraw) one session's schedule; the other sessions are untouched.
+    Publishing needs every active unit placed in some session of the campaign, and no
+    empty window here."""
     _require_office(actor)
     with transaction.atomic():
         session = _lock_session(session_id)
-        if publish:
-            placed = set(SlotUnit.objects.filter(session=session).values_list("unit_id", flat=True))
+        if publish and session.kind == CaptureSession.Kind.MAKEUP:
+            # A make-up session may have no windows: its students come in its whole time.
+            if TimeSlot.objects.filter(session=session, slot_units__isnull=True).exists():
+                raise DomainError(
+                    _("有时段没有安排任何培养单位；请删除或调整后再发布。"), "incomplete"
+                )
+        elif publish:
+            # Every unit must be placed somewhere in the campaign (this session or another,
+            # published or not yet): a student placed nowhere has no date at all.
+            placed = set(
+                SlotUnit.objects.filter(
+                    session__campaign_id=session.campaign_id,
+                    session__kind=CaptureSession.Kind.REGULAR,
+                ).values_list("unit_id", flat=True)
+            )
             left_out = [
                 u.name for u in TrainingUnit.objects.filter(active=True) if u.pk not in placed
             ]

@@ -17,6 +17,7 @@ from sessions import exports, passes, scheduling, selectors, services
 from sessions.forms import (
     MoveUnitForm,
     ProposalForm,
+    RemoveUnitForm,
     RosterConfirmForm,
     RosterUploadForm,
     ShootingNoCorrectionForm,
@@ -110,7 +111,7 @@ def roster_preview(request, pk):
     )
 
 
-SCHEDULE_ACTIONS = ("propose", "move", "times", "publish", "withdraw")
+SCHEDULE_ACTIONS = ("propose", "move", "remove", "times", "publish", "withdraw")
 
 
 @office_required
@@ -127,6 +128,10 @@ def schedule(request, session_id):
     )
     move_form = MoveUnitForm(request.POST if action == "move" else None, units=units, slots=slots)
     times_form = SlotTimesForm(request.POST if action == "times" else None, slots=slots)
+    remove_form = RemoveUnitForm(
+        request.POST if action == "remove" else None,
+        units=units.filter(slot_units__session=session),
+    )
     if action in SCHEDULE_ACTIONS:
         try:
             if action == "propose" and proposal_form.is_valid():
@@ -138,13 +143,22 @@ def schedule(request, session_id):
                 messages.success(request, _("已按人数重新生成时间表。"))
                 return redirect("staff:schedule", session.pk)
             if action == "move" and move_form.is_valid():
+                split_by, split_values = move_form.rule()
                 services.schedule_move_unit(
                     actor=actor,
                     session_id=session.pk,
                     unit_id=move_form.cleaned_data["unit"].pk,
                     slot_id=move_form.cleaned_data["slot"].pk,
+                    split_by=split_by,
+                    split_values=split_values,
                 )
                 messages.success(request, _("已调整培养单位的时段。"))
+                return redirect("staff:schedule", session.pk)
+            if action == "remove" and remove_form.is_valid():
+                services.schedule_remove_unit(
+                    actor=actor, session_id=session.pk, unit_id=remove_form.cleaned_data["unit"].pk
+                )
+                messages.success(request, _("已将该培养单位移出本场次。"))
                 return redirect("staff:schedule", session.pk)
             if action == "times" and times_form.is_valid():
                 services.schedule_set_times(
@@ -168,7 +182,7 @@ def schedule(request, session_id):
     if action is None and "window_minutes" in request.GET and proposal_form.is_valid():
         proposal = scheduling.propose(
             session,
-            selectors.unit_headcounts(session.campaign),
+            selectors.session_headcounts(session),
             proposal_form.cleaned_data["window_minutes"],
         )
     context = {
@@ -178,6 +192,8 @@ def schedule(request, session_id):
         "proposal_form": proposal_form,
         "move_form": move_form,
         "times_form": times_form,
+        "remove_form": remove_form,
+        "sessions": selectors.campaign_sessions(session.campaign),
         "unscheduled": selectors.unscheduled_units(session, load.windows),
     }
     return render(
@@ -259,7 +275,13 @@ def live(request, session_id):
         for unit in window.units:
             unit.not_arrived = missing.get(unit.unit.pk, [])
     return render(
-        request, "capture_sessions/staff/live.html", {"session": session, "progress": progress}
+        request,
+        "capture_sessions/staff/live.html",
+        {
+            "session": session,
+            "progress": progress,
+            "sessions": selectors.campaign_sessions(session.campaign),
+        },
     )
 
 

@@ -258,3 +258,34 @@ def api_shooting_no(request):
         "name": result.capture.student.name,
     }
     return JsonResponse({"ok": True, "message": message})
+
+
+def _typed(data, name):
+    """A field typed by the operator, as sent: the service says what is wrong with it."""
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 1000:
+        raise BadRequest(_("字段 %(name)s 无效。") % {"name": name})
+    return value
+
+
+@require_POST
+@_api
+def api_walk_in(request):
+    """Record a person who is not on the roster (sessions.services.walkins)."""
+    data = _payload(request)
+    walkin = services.walkin_record(
+        actor=request.actor,
+        station_id=_id(data, "station"),
+        student_no=_typed(data, "student_no"),
+        name=_typed(data, "name"),
+        unit_text=_typed(data, "unit_text"),
+        idempotency_key=_key(data),
+        occurred_at=_time(data),
+    )
+    message = _("已登记名单外人员：%(name)s（%(no)s），研究生学院将在事后核对。") % {
+        "name": walkin.name,
+        "no": walkin.student_no,
+    }
+    return JsonResponse({"ok": True, "message": message, "walkin_id": walkin.pk})

@@ -14,7 +14,7 @@ from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from capture_portal.permissions import counsellor_required
 from capture_portal.xlsx import xlsx_response
-from sessions import exports, selectors, services
+from sessions import exports, makeup_selectors, selectors, services
 from sessions.forms import CoordinatorForm, ReasonForm
 from sessions.models import Capture
 from sessions.tokens import pass_token
@@ -45,6 +45,8 @@ def unit_detail(request, unit_id):
         # The student's own page, for a student locked out of the lookup (too many wrong
         # names were tried for their number): the counsellor sends them this link.
         capture.pass_token = pass_token(capture.student_id, capture.campaign_id)
+    # Each row's own session, and who was moved into a make-up session (one query).
+    sessions = makeup_selectors.unit_sessions(campaign, rows)
     return render(
         request,
         "capture_sessions/unit/detail.html",
@@ -58,6 +60,8 @@ def unit_detail(request, unit_id):
             "reason_form": ReasonForm(),
             "Status": Capture.Status,
             "link_token": selectors.coordinator_link_token(unit, campaign),
+            "moved": sessions.moved,
+            "several_sessions": sessions.several,
         },
     )
 

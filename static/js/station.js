@@ -10,6 +10,8 @@
 // take as sent) moves to the visible "needs attention" list instead of blocking the rest.
 // Scans that need the operator (attention notes, several students of one name) wait in
 // their own list until confirmed or dismissed.
+// A person nobody found ("unknown") can be recorded as a walk-in (名单外人员) from a small
+// form; it goes through the same queue, to its own endpoint, with its own key.
 (function () {
   const root = document.getElementById("station");
   if (!root) return;
@@ -28,6 +30,12 @@
   const recent = $("recent");
   const shootingForm = $("shooting-form");
   const deviceProblem = $("device-problem");
+  const walkinOffer = $("walkin-offer");
+  const walkinForm = $("walkin-form");
+  const walkinError = $("walkin-error");
+  // A shell cached before walk-ins existed has no form: the rest works without it.
+  const walkIns = Boolean(walkinOffer && walkinForm && walkinError && t.walkInUrl);
+  const NUMBER_RE = /^(?=.*[0-9])[0-9A-Za-z-]{4,32}$/; // what a scan reads as a student number
   const token = localStorage.getItem(TOKEN_KEY);
   let online = navigator.onLine;
   let unauthorised = false;
@@ -35,6 +43,7 @@
   let again = false; // a scan was queued while a flush was running
   let info = load(INFO_KEY, null);
   let shootingFor = null; // {log_id, name}: the photograph a shooting number belongs to
+  let unknownCode = ""; // what was scanned when nobody was found: the walk-in form's start
 
   if (!token) {
     $("station-unpaired").hidden = false;
@@ -129,8 +138,19 @@
   }
 
   function say(outcome, lines) {
+    if (walkIns) walkinOffer.hidden = true; // offered again only under its own "unknown" answer
     answerBox.className = `answer answer-${outcome}`;
     answerBox.replaceChildren(...lines.filter(Boolean).map((line) => el("p", "answer-text", line)));
+  }
+
+  function quietHint(answer) {
+    // Recorded all the same: the student came outside their own time slot or session.
+    if (answer.hint) answerBox.append(el("p", "answer-hint", answer.hint));
+  }
+
+  function described(scan) {
+    if (scan.kind === "walk_in") return `${t.textWalkInLabel}: ${scan.student_no} ${scan.name}`;
+    return `${t.textScanned}: ${scan.code || "#" + scan.capture_id}`;
   }
 
   function scannedLine(answer, scan) {
@@ -181,17 +201,24 @@
     if (late && answerBox.classList.contains("answer-queued")) {
       // The box still says "saved, will upload": show what the upload answered instead.
       say(answer.outcome, [prefix + answer.message, scannedLine(answer, scan)]);
+      quietHint(answer);
     }
     if (!late) {
       hideShooting();
       say(answer.outcome, [prefix + answer.message, scannedLine(answer, scan)]);
+      quietHint(answer);
       offerShooting(answer);
+      offerWalkIn(answer, scan);
     }
     if (answer.outcome === "choose") return;
     addRecent({
       outcome: answer.outcome,
       occurred_at: scan.occurred_at,
-      text: prefix + answer.message + (scannedLine(answer, scan) ? ` (${scan.code})` : ""),
+      text:
+        prefix +
+        answer.message +
+        (scannedLine(answer, scan) ? ` (${scan.code})` : "") +
+        (answer.hint ? ` · ${answer.hint}` : ""),
       log_id: answer.outcome === "green" ? answer.log_id : null,
       undoable: answer.outcome === "green",
       name: answer.student ? answer.student.name : "",
@@ -236,11 +263,8 @@
     list.replaceChildren(
       ...failed.map((item, index) => {
         const li = el("li", "answer-red");
-        li.append(
-          el("span", "time", clock(item.scan.occurred_at)),
-          " ",
-          `${item.scan.code || "#" + item.scan.capture_id} — ${item.reason}`,
-        );
+        const what = item.scan.kind === "walk_in" ? described(item.scan) : item.scan.code || "#" + item.scan.capture_id;
+        li.append(el("span", "time", clock(item.scan.occurred_at)), " ", `${what} — ${item.reason}`);
         const actions = el("div", "actions");
         actions.append(
           button(t.textRetry, () => retry(index), "primary"),
@@ -316,9 +340,10 @@
     try {
       for (const scan of load(QUEUE_KEY, [])) {
         let response;
+        const walkIn = scan.kind === "walk_in";
         try {
-          const { attempts, typed_at, deferred, ...body } = scan;
-          response = await api(t.scanUrl, body);
+          const { attempts, typed_at, deferred, kind, ...body } = scan;
+          response = await api(walkIn ? t.walkInUrl : t.scanUrl, body);
         } catch (err) {
           online = false; // nothing will get through now: keep everything for later
           store(QUEUE_KEY, load(QUEUE_KEY, []).map((s) => ({ ...s, deferred: true })));
@@ -336,12 +361,19 @@
         if (response.ok) {
           const answer = await json(response);
           removeFromQueue(scan.key);
-          answered(answer, scan, late);
+          if (walkIn) walkInRecorded(answer, scan, late);
+          else answered(answer, scan, late);
+        } else if (walkIn && response.status === 400 && !late) {
+          // What was just typed is wrong: back into the form, as typed, with the reason.
+          const data = await json(response);
+          removeFromQueue(scan.key);
+          say("red", [data.message || `HTTP ${response.status}`]);
+          openWalkIn(scan, data.message || `HTTP ${response.status}`);
         } else if (response.status === 400 || response.status === 409) {
           // The server will never take this scan as it was sent: the operator decides.
           const data = await json(response);
           toProblems(scan, data.message || `HTTP ${response.status}`);
-          if (!late) say("red", [data.message || `HTTP ${response.status}`, `${t.textScanned}: ${scan.code}`]);
+          if (!late) say("red", [data.message || `HTTP ${response.status}`, described(scan)]);
         } else {
           const tried = { ...scan, attempts: (scan.attempts || 0) + 1 };
           if (tried.attempts >= MAX_ATTEMPTS) toProblems(tried, `HTTP ${response.status}`);
@@ -365,6 +397,82 @@
     deviceProblem.hidden = false;
     const queued = load(QUEUE_KEY, []).length;
     say("red", [queued ? `${queued} ${t.textWaiting} — ${t.textUnauthorised}` : t.textUnauthorised]);
+  }
+
+  // --- walk-ins: people nobody found, recorded as typed ---------------------------------------
+
+  function offerWalkIn(answer, scan) {
+    if (!walkIns || answer.outcome !== "red" || answer.code !== "unknown") return;
+    unknownCode = answer.scanned || scan.code || "";
+    walkinOffer.hidden = false;
+  }
+
+  function closeWalkIn() {
+    walkinForm.hidden = true;
+    walkinForm.reset();
+    walkinError.hidden = true;
+    input.focus();
+  }
+
+  function openWalkIn(values, error) {
+    // `values`: what to show again (a refused upload), else the scanned text as a start: a
+    // number in the number field, a name in the name field, a pass token in neither.
+    const f = walkinForm.elements;
+    walkinForm.reset();
+    if (values) {
+      f.student_no.value = values.student_no || "";
+      f.name.value = values.name || "";
+      f.unit_text.value = values.unit_text || "";
+    } else if (NUMBER_RE.test(unknownCode)) {
+      f.student_no.value = unknownCode;
+    } else if (unknownCode && !unknownCode.includes(":")) {
+      f.name.value = unknownCode.slice(0, 64);
+    }
+    walkinError.textContent = error || "";
+    walkinError.hidden = !error;
+    walkinOffer.hidden = true;
+    walkinForm.hidden = false;
+    const first = [f.student_no, f.name, f.unit_text].find((field) => !field.value) || f.student_no;
+    first.focus();
+  }
+
+  function walkInRecorded(answer, scan, late) {
+    const prefix = late ? `[${t.textUploaded}] ` : "";
+    if (!late || answerBox.classList.contains("answer-queued")) say("green", [prefix + answer.message]);
+    addRecent({ outcome: "green", occurred_at: scan.occurred_at, text: prefix + answer.message });
+  }
+
+  if (walkIns) {
+    $("walkin-open").addEventListener("click", () => openWalkIn(null, ""));
+    $("walkin-cancel").addEventListener("click", closeWalkIn);
+    walkinForm.addEventListener("submit", submitWalkIn);
+  }
+
+  function submitWalkIn(event) {
+    event.preventDefault();
+    const f = walkinForm.elements;
+    const values = {
+      student_no: f.student_no.value.trim(),
+      name: f.name.value.trim(),
+      unit_text: f.unit_text.value.trim(),
+    };
+    if (!values.student_no || !values.name) {
+      walkinError.textContent = t.textWalkInMissing;
+      walkinError.hidden = false;
+      (values.student_no ? f.name : f.student_no).focus();
+      return;
+    }
+    closeWalkIn();
+    enqueue({
+      kind: "walk_in",
+      key: newKey(), // a fresh key: each submitted form is one person
+      ...values,
+      occurred_at: new Date().toISOString(),
+      station: info ? info.station.id : undefined,
+      attempts: 0,
+      typed_at: Date.now(),
+    });
+    if (!online) say("queued", [t.textWalkInSaved]);
   }
 
   // --- undo and shooting numbers (online only: they correct what the operator sees) -------

@@ -338,7 +338,9 @@ def test_board_json_shows_counts_and_no_personal_data(client, student, station, 
 
 def test_board_page_is_public_and_nameless(client, student):
     html = client.get(reverse("board")).content.decode()
-    assert "张三" not in html and 'data-url="/board.json"' in html
+    session = CaptureSession.objects.get()
+    # The single session's board, polling that session's own data.
+    assert "张三" not in html and f'data-url="/board/{session.pk}/data.json"' in html
 
 
 def test_board_current_window_follows_the_clock_on_the_day(notice):
@@ -396,7 +398,7 @@ def test_query_counts_do_not_grow_with_the_roster(
 # capture read under its lock; the status change; its log row. The test runs inside a
 # transaction, so the scan's own is a savepoint (SAVEPOINT and RELEASE are counted here);
 # test_station_api counts a scan as in production.
-QUERIES = {"scan": {"sqlite": 6, "postgresql": 6}, "board": 6, "live": 10}
+QUERIES = {"scan": {"sqlite": 6, "postgresql": 6}, "board": 5, "live": 13}
 
 
 def test_station_api_needs_a_paired_device(client, counsellor_user, office_user, north):

@@ -428,6 +428,10 @@ def test_the_shooting_number_check_is_per_session(today, north, law, second_sess
     SlotUnit.objects.create(session=second_session.session, slot=slot, unit=elsewhere)
     mine = Capture.objects.create(student=StudentFactory(unit=law), campaign=today)
     theirs = Capture.objects.create(student=StudentFactory(unit=elsewhere), campaign=today)
+    from capture_portal.actors import Actor
+    from sessions.services.assignment import captures_assign_sessions
+
+    captures_assign_sessions(actor=Actor.system(), campaign_id=today.pk)
     _number(north, _photograph(north, mine.student.student_no)["log_id"], "0001")
     other = device_client(second_session)
     _number(other, _photograph(other, theirs.student.student_no)["log_id"], "0500")

@@ -3,20 +3,31 @@
 Deterministic: every student is derived from (unit code, sequence number) alone, so a
 second run finds everything in place and changes nothing, and `--students 20000` makes
 a superset-shaped roster for benchmarks with bulk inserts.
+
+`--campuses N --days D` turns the notice's one afternoon into N × D sessions (one per
+campus and day, on consecutive days), the units spread over them by headcount, each
+session's schedule proposed from its own units and published, with an arrival and an exit
+station each. Fewer units than sessions: the largest units are split by major.
 """
 
+import datetime as dt
 import random
 import time
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Count
 
+from capture_portal.actors import Actor
 from capture_portal.permissions import OFFICE_GROUP
-from sessions.models import Campaign, Capture
+from sessions import scheduling
+from sessions.models import Campaign, Capture, CaptureSession, SlotUnit, Station, TimeSlot
+from sessions.services.assignment import captures_assign_sessions
 from units.models import Student, TrainingUnit, UnitMembership
 
 SURNAMES = (
@@ -40,6 +51,44 @@ LEVELS = [
     (Student.Level.ACADEMIC_DOCTOR, 5),
 ]
 DEMO_PASSWORD = "capture-demo-2025"
+# (campus, place) of the sessions of `--campuses`; the first is the notice's own.
+CAMPUSES = [
+    ("东校区", "第一教学楼一楼"),
+    ("西校区", "西区图书馆报告厅"),
+    ("南校区", "南区学生活动中心一楼"),
+    ("北校区", "北区综合楼一楼"),
+    ("中校区", "中区体育馆"),
+]
+
+
+def _campus(i):
+    if i < len(CAMPUSES):
+        return CAMPUSES[i]
+    return f"第{i + 1}校区", f"第{i + 1}校区教学楼一楼"
+
+
+@dataclass
+class _Piece:
+    """A unit's share of one session: all its students (`rest`: the placement without a
+    rule) or those of some majors."""
+
+    unit: object
+    majors: dict  # {major: students}
+    rest: bool
+
+    @property
+    def students(self):
+        return sum(self.majors.values())
+
+    def split(self):
+        """Halve by major (as even as the majors allow): a new piece with a rule, and
+        this one keeping the others (and the rest, if it had it)."""
+        ordered = sorted(self.majors.items(), key=lambda kv: (-kv[1], kv[0]))
+        take, keep = {}, {}
+        for major, n in ordered:
+            (take if sum(take.values()) <= sum(keep.values()) else keep)[major] = n
+        self.majors = keep
+        return _Piece(unit=self.unit, majors=take, rest=False)
 
 
 def _person(unit, seq, cohort):
@@ -70,8 +119,22 @@ class Command(BaseCommand):
             default=None,
             help="Total roster size (default: 20-120 per unit, about 1,000 in all).",
         )
+        parser.add_argument(
+            "--campuses",
+            type=int,
+            default=1,
+            help="Campuses with a session each day (default 1: the notice's one place).",
+        )
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=1,
+            help="Consecutive days of sessions (default 1: the notice's one afternoon).",
+        )
 
-    def handle(self, *args, students=None, **options):
+    def handle(self, *args, students=None, campuses=1, days=1, **options):
+        if campuses < 1 or days < 1:
+            raise CommandError("--campuses and --days must be at least 1")
         started = time.monotonic()
         if not Campaign.objects.filter(pk=1).exists():
             call_command("loaddata", "fixtures/notice.json", verbosity=0)
@@ -82,10 +145,19 @@ class Command(BaseCommand):
             captures = self._captures(campaign)
             self._accounts(units)
             self._day_details(campaign, units)
+            sessions = None
+            if campuses * days > 1:
+                sessions = self._sessions(campaign, units, campuses, days)
+            captures_assign_sessions(actor=Actor.system("seed_demo"), campaign_id=campaign.pk)
         self.stdout.write(
             f"roster: {created} students created, {captures} captures created "
             f"({Student.objects.count()} students in all) in {time.monotonic() - started:.1f}s"
         )
+        if sessions is not None:
+            self.stdout.write(
+                f"sessions: {len(sessions)} ({campuses} campuses × {days} days), "
+                "schedules proposed and published"
+            )
         self.stdout.write(
             "demo log-ins (password "
             f"{DEMO_PASSWORD}): office · counsellor01 … counsellor{len(units):02d}"
@@ -148,6 +220,119 @@ class Command(BaseCommand):
             for capture in rng.sample(list(flagged[:300]), 3):
                 capture.attention_note = "学籍异动，请核对姓名"
                 capture.save(update_fields=["attention_note"])
+
+    def _sessions(self, campaign, units, campuses, days):
+        """One regular session per campus and day (the notice's session is the first), the
+        units spread over them, each with a published schedule and two door stations."""
+        regular = CaptureSession.objects.filter(
+            campaign=campaign, kind=CaptureSession.Kind.REGULAR
+        ).order_by("date", "start", "pk")
+        base = regular.first()
+        sessions = []
+        for day in range(days):
+            for c in range(campuses):
+                campus, place = _campus(c)
+                if not sessions:
+                    if base.campus != campus:
+                        base.campus = campus
+                        base.save(update_fields=["campus"])
+                    sessions.append(base)
+                    continue
+                session, _ = CaptureSession.objects.get_or_create(
+                    campaign=campaign,
+                    kind=CaptureSession.Kind.REGULAR,
+                    date=base.date + dt.timedelta(days=day),
+                    campus=campus,
+                    defaults={
+                        "place": place,
+                        "start": base.start,
+                        "end": base.end,
+                        "entry_door": base.entry_door,
+                        "exit_door": base.exit_door,
+                        "cameras": base.cameras,
+                        "per_camera_per_minute": base.per_camera_per_minute,
+                    },
+                )
+                sessions.append(session)
+        self._stations(sessions)
+        placed = SlotUnit.objects.filter(session__in=sessions)
+        if (
+            set(placed.values_list("session_id", flat=True)) == {s.pk for s in sessions}
+            and set(placed.values_list("unit_id", flat=True)) >= {u.pk for u in units}
+            and placed.count() >= len(units)
+            and not SlotUnit.objects.filter(session__campaign=campaign)
+            .exclude(session__in=sessions)
+            .exists()
+        ):
+            return sessions  # an earlier run's schedules: in place
+        self._schedules(campaign, units, sessions, regular)
+        return sessions
+
+    def _stations(self, sessions):
+        have = set(Station.objects.filter(session__in=sessions).values_list("session_id", "kind"))
+        new = []
+        for s in sessions:
+            for order, (kind, door) in enumerate(
+                [(Station.Kind.ARRIVAL, s.entry_door), (Station.Kind.PHOTOGRAPHED, s.exit_door)],
+                start=1,
+            ):
+                if (s.pk, kind) not in have:
+                    new.append(
+                        Station(session=s, name=f"{s.campus}{door}-1", kind=kind, order=order)
+                    )
+        Station.objects.bulk_create(new)
+
+    def _schedules(self, campaign, units, sessions, regular):
+        """Every unit in exactly one session (balanced by headcount, largest first), each
+        session's windows proposed from its own units, published."""
+        per_unit = {u.pk: {} for u in units}
+        for unit_id, major, n in (
+            Capture.objects.filter(campaign=campaign, student__withdrawn=False)
+            .values_list("student__unit_id", "student__major")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            if unit_id in per_unit:
+                per_unit[unit_id][major] = n
+        pieces = [_Piece(unit=u, majors=per_unit[u.pk], rest=True) for u in units]
+        while len(pieces) < len(sessions):
+            splittable = [p for p in pieces if len(p.majors) > 1]
+            if not splittable:
+                break
+            pieces.append(max(splittable, key=lambda p: p.students).split())
+        shares = {s.pk: [] for s in sessions}
+        load = {s.pk: 0 for s in sessions}
+        for piece in sorted(pieces, key=lambda p: (-p.students, p.unit.display_order)):
+            free = [s.pk for s in sessions if all(q.unit != piece.unit for q in shares[s.pk])]
+            target = min(free, key=lambda pk: load[pk])
+            shares[target].append(piece)
+            load[target] += piece.students
+        TimeSlot.objects.filter(session__in=regular).delete()  # and their placements
+        placements, published = [], []
+        for session in sessions:
+            share = sorted(shares[session.pk], key=lambda p: p.unit.display_order)
+            by_unit = {p.unit.pk: p for p in share}
+            proposal = scheduling.propose(session, [(p.unit, p.students) for p in share], 30)
+            for order, window in enumerate(proposal.windows, start=1):
+                slot = TimeSlot.objects.create(
+                    session=session, start=window.start, end=window.end, order=order
+                )
+                for i, (unit, _n) in enumerate(window.units, start=1):
+                    piece = by_unit[unit.pk]
+                    placements.append(
+                        SlotUnit(
+                            session=session,
+                            slot=slot,
+                            unit=unit,
+                            order=i,
+                            split_by="" if piece.rest else SlotUnit.SplitBy.MAJOR,
+                            split_values=[] if piece.rest else sorted(piece.majors),
+                        )
+                    )
+            if proposal.windows:
+                published.append(session.pk)
+        SlotUnit.objects.bulk_create(placements)
+        CaptureSession.objects.filter(pk__in=published).update(schedule_published=True)
 
     def _accounts(self, units):
         User = get_user_model()
