@@ -10,6 +10,7 @@ from capture_portal.exceptions import DomainError
 from sessions import services
 from sessions.models import Capture, CaptureLog, CaptureSession, SlotUnit
 from sessions.services import captures
+from tests.conftest import analyze_after_bulk
 from units.models import Student, TrainingUnit
 
 S = Capture.Status
@@ -33,6 +34,7 @@ def _pending(n, campaign):
     Capture.objects.bulk_create(
         (Capture(student=s, campaign=campaign) for s in students), batch_size=5_000
     )
+    analyze_after_bulk()
 
 
 @pytest.mark.django_db

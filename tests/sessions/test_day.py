@@ -14,7 +14,7 @@ from capture_portal.exceptions import DomainError
 from sessions import selectors, services
 from sessions.models import Campaign, Capture, CaptureLog, CaptureSession, Station
 from sessions.tokens import pass_token
-from tests.conftest import device_actor, device_client
+from tests.conftest import analyze_after_bulk, device_actor, device_client
 from tests.factories import CampaignFactory, CaptureFactory, StudentFactory
 from units.models import TrainingUnit
 
@@ -375,6 +375,7 @@ def _roster(n, notice):
         for i in range(n)
     )
     Capture.objects.bulk_create(Capture(student=s, campaign=notice) for s in students)
+    analyze_after_bulk()
 
 
 @pytest.mark.parametrize("size", [100, 10_000])

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from capture_portal.actors import Actor
+from sessions import services
 from sessions.models import Capture, CaptureSession, SlotUnit, Station, TimeSlot
 from sessions.services.assignment import captures_assign_sessions
 from sessions.tokens import pass_token
-from tests.conftest import device_client
+from tests.conftest import analyze_after_bulk, device_client
 from tests.factories import UserFactory
 from units.models import Student, TrainingUnit, UnitMembership
 
@@ -26,6 +27,7 @@ STAFF_PAGES = [
     "staff:campaigns",
     "staff:makeup_new",
     "unit:list",
+    "payments:reconciliation",
 ]
 SESSION_PAGES = [
     "staff:schedule",
@@ -33,6 +35,7 @@ SESSION_PAGES = [
     "staff:close_session",
     "staff:shooting_numbers",
     "staff:walk_ins",
+    "staff:schedule_print",
 ]
 
 
@@ -49,6 +52,7 @@ def _students(campaign, start, n):
         for i in range(start, start + n)
     )
     Capture.objects.bulk_create(Capture(student=s, campaign=campaign) for s in students)
+    analyze_after_bulk()
     captures_assign_sessions(actor=Actor.system(), campaign_id=campaign.pk)
 
 
@@ -92,12 +96,19 @@ def _counts(client, office_user, counsellor_user, door, campaign, first, scanned
         lambda: client.get(reverse("staff:makeup_move", args=[makeup.pk]))
     )
     unit = TrainingUnit.objects.order_by("pk").first()
-    found["unit:detail"] = _count(lambda: client.get(reverse("unit:detail", args=[unit.pk])))
+    for name in ("unit:detail", "unit:coordinators", "payments:unit_fees"):
+        found[name] = _count(lambda n=name: client.get(reverse(n, args=[unit.pk])))
     client.force_login(counsellor_user)
     found["unit:detail (counsellor)"] = _count(
         lambda: client.get(reverse("unit:detail", args=[unit.pk]))
     )
     client.logout()
+    link = services.coordinator_link_rotate(
+        actor=Actor.system(), campaign_id=campaign.pk, unit_id=unit.pk
+    )
+    found["payments:coordinator"] = _count(
+        lambda: client.get(reverse("payments:coordinator", args=[link]))
+    )
     found["home"] = _count(lambda: client.get(reverse("home")))
     found["board"] = _count(lambda: client.get(reverse("board_session_json", args=[first.pk])))
     capture = Capture.objects.get(student__student_no=scanned)
