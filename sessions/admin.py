@@ -6,14 +6,17 @@ from sessions.models import (
     Capture,
     CaptureLog,
     CaptureSession,
+    ConfirmationImport,
     Coordinator,
     CoordinatorChange,
     CoordinatorLink,
+    CorrectionRequest,
     Device,
     RosterImport,
     SlotUnit,
     Station,
     TimeSlot,
+    UnitPrints,
     WalkIn,
 )
 
@@ -242,3 +245,30 @@ class WalkInAdmin(ReadOnlyAdmin):
     list_filter = ["session__campaign", "status"]
     search_fields = ["student_no", "name", "unit_text"]
     list_select_related = ["session", "resolved_by"]
+
+
+@admin.register(ConfirmationImport)
+class ConfirmationImportAdmin(ReadOnlyAdmin):
+    list_display = ["uploaded_at", "file_name", "campaign", "status", "uploaded_by"]
+    list_filter = ["campaign", "status"]
+    search_fields = ["file_name"]
+    list_select_related = ["campaign", "uploaded_by"]
+    exclude = ["rows"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):
+    """Requests are made on the counsellor's unit page and decided on the office's page."""
+
+    list_display = ["requested_at", "capture", "from_status", "to_status", "status"]
+    list_filter = ["status"]
+    search_fields = ["reason"]
+    list_select_related = ["capture__student"]
+
+
+@admin.register(UnitPrints)
+class UnitPrintsAdmin(ReadOnlyAdmin):
+    list_display = ["unit", "campaign", "arrived_at", "recorded_by"]
+    list_filter = ["campaign"]
+    search_fields = ["unit__name"]
+    list_select_related = ["unit", "campaign", "recorded_by"]

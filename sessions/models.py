@@ -43,6 +43,11 @@ class Campaign(models.Model):
     offsite_studio_name = models.CharField(_("本省补拍地点名称"), max_length=100, blank=True)
     offsite_studio_address = models.CharField(_("本省补拍地址"), max_length=200, blank=True)
     offsite_studio_phone = models.CharField(_("本省补拍电话"), max_length=30, blank=True)
+    # After the day: the students check their photo in 学信档案 (CHSI) between these dates;
+    # off-site students hand in their sheet by `offsite_deadline`.
+    confirmation_opens = models.DateField(_("学信网图像校对开始日期"), null=True, blank=True)
+    confirmation_deadline = models.DateField(_("学信网图像校对截止日期"), null=True, blank=True)
+    offsite_deadline = models.DateField(_("分散采集照片提交截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -237,6 +242,15 @@ def _single_sessions(campaign_ids):
     return {c: pk for c, pk in found.items() if pk is not None}
 
 
+class ChsiState(models.TextChoices):
+    """A student's photo confirmation in 学信档案 (CHSI), as imported or recorded."""
+
+    NONE = "", _("未记录")
+    CONFIRMED = "confirmed", _("已确认")
+    DISPUTED = "disputed", _("有异议")
+    NO_IMAGE = "no_image", _("无图像")
+
+
 class CaptureQuerySet(models.QuerySet):
     """New captures join their campaign's session when it has a single one (as
     sessions.services.assignment has it), on the bulk path too."""
@@ -290,6 +304,18 @@ class Capture(models.Model):
     status_station = models.CharField(_("状态站点"), max_length=50, blank=True)
     attention_note = models.CharField(_("提醒事项"), max_length=200, blank=True)
     shooting_no = models.CharField(_("拍摄号"), max_length=30, blank=True)
+    # Why the student went off-site (the note of the step that sent them), for the exports.
+    offsite_reason = models.CharField(_("分散采集原因"), max_length=200, blank=True)
+    # After the day (sessions.services.aftercare): the student's CHSI photo confirmation,
+    # the exception queue's resolution, and the prints handed to the student.
+    chsi_state = models.CharField(
+        _("学信网图像校对"), max_length=12, choices=ChsiState.choices, blank=True, default=""
+    )
+    chsi_reason = models.CharField(_("校对异议原因"), max_length=200, blank=True)
+    chsi_at = models.DateTimeField(_("校对记录时间"), null=True, blank=True)
+    issue_resolved_at = models.DateTimeField(_("异常处理时间"), null=True, blank=True)
+    issue_note = models.CharField(_("异常处理说明"), max_length=200, blank=True)
+    print_received_at = models.DateTimeField(_("照片领取时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = CaptureQuerySet.as_manager()
@@ -659,3 +685,131 @@ class WalkIn(models.Model):
 
     def __str__(self):
         return f"{self.session_id}: walk-in #{self.pk}"
+
+
+class ConfirmationImport(models.Model):
+    """An uploaded CHSI confirmation file, checked and waiting for the office's
+    confirmation (as RosterImport: the checked rows are kept, not the file)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        COMMITTED = "committed", _("已导入")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    # [[capture_id, state, reason], …] as checked.
+    rows = models.JSONField(_("已校验的行"), default=list)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PREVIEWED
+    )
+    summary = models.JSONField(_("摘要"), default=dict)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("图像校对导入")
+        verbose_name_plural = _("图像校对导入")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class CorrectionRequest(models.Model):
+    """A counsellor's request that the office move a capture of their unit to another
+    status (the office approves, through the one transition function, or rejects)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    capture = models.ForeignKey(
+        Capture,
+        on_delete=models.CASCADE,
+        related_name="correction_requests",
+        verbose_name=_("采集状态"),
+    )
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Capture.Status.choices)
+    to_status = models.CharField(_("申请改为"), max_length=16, choices=Capture.Status.choices)
+    reason = models.CharField(_("原因"), max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("申请人"),
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("状态更正申请")
+        verbose_name_plural = _("状态更正申请")
+        indexes = [models.Index(fields=["status"], name="correction_status_idx")]
+
+    def __str__(self):
+        return f"{self.capture_id}: {self.from_status} → {self.to_status}"
+
+
+class UnitPrints(models.Model):
+    """The unit's prints (8 per student) arrived from the photo company."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")
+    )
+    unit = models.ForeignKey(
+        TrainingUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("培养单位")
+    )
+    arrived_at = models.DateTimeField(_("照片到达时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_label = models.CharField(_("登记方"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("单位照片到达")
+        verbose_name_plural = _("单位照片到达")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="unique_prints_per_unit"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} · {self.arrived_at:%Y-%m-%d}"

@@ -70,6 +70,7 @@ class Rule:
 
 
 STATION, UNIT, OFFICE = "station", "unit", "office"
+ANY = "any"  # a target chosen by the caller (`to_status`)
 _ALL = frozenset(S)
 RULES = {
     "arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, STATION, attention=True),
@@ -83,6 +84,10 @@ RULES = {
     ),
     "mark_absent": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, OFFICE),
     "send_offsite": Rule(frozenset({S.EXPECTED, S.ABSENT}), S.OFFSITE, UNIT),
+    # After the day: a wrong photo redone at a Xinhua centre instead (the exception queue).
+    "recapture_offsite": Rule(
+        frozenset({S.PHOTOGRAPHED, S.SHEET_RECEIVED, S.VERIFIED}), S.OFFSITE, OFFICE
+    ),
     "receive_sheet": Rule(frozenset({S.OFFSITE}), S.SHEET_RECEIVED, UNIT),
     "verify_sheet": Rule(frozenset({S.SHEET_RECEIVED}), S.VERIFIED, UNIT),
     "exempt": Rule(_ALL - {S.EXEMPT}, S.EXEMPT, OFFICE),
@@ -90,6 +95,14 @@ RULES = {
     "makeup": Rule(frozenset({S.ABSENT, S.OFFSITE}), S.EXPECTED, OFFICE),
     # A walk-in the office matched to this student afterwards: photographed at the door.
     "walk_in": Rule(frozenset({S.EXPECTED, S.ARRIVED, S.ABSENT}), S.PHOTOGRAPHED, OFFICE),
+    # After the day: a wrong or missing photo is taken again (expected again, in a make-up
+    # session: sessions.services.aftercare).
+    "recapture": Rule(
+        frozenset({S.PHOTOGRAPHED, S.SHEET_RECEIVED, S.VERIFIED}), S.EXPECTED, OFFICE
+    ),
+    # The office moves a capture to any status, with a reason (`to_status`); also how an
+    # exemption is undone.
+    "correct": Rule(_ALL, ANY, OFFICE),
     "shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, STATION),
     "correct_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
 }
@@ -136,6 +149,10 @@ def _target(capture, rule, shooting_no, back_to=None):
         raise DomainError(message % {"status": capture.get_status_display()}, "not_allowed")
     if rule.target is None:
         return None if capture.shooting_no == shooting_no else capture.status
+    if rule.target == ANY:
+        if back_to not in S.values:
+            raise DomainError(_("未知的状态。"), "invalid")
+        return None if back_to == capture.status else back_to
     if isinstance(rule.target, dict):
         allowed = rule.target[capture.status]
         if back_to is None:
@@ -428,6 +445,8 @@ def _write(
                 fields["shooting_no"] = ""
         if session_id is not None:
             fields["session_id"] = session_id
+        if target == S.OFFSITE and not numbers:
+            fields["offsite_reason"] = note[:200]
         Capture.objects.filter(pk__in=ids).update(**fields)
     CaptureLog.objects.bulk_create(logs)
     for (capture, target), log in zip(moves, logs, strict=True):
@@ -435,6 +454,8 @@ def _write(
             capture.shooting_no = shooting_no
         if session_id is not None:
             capture.session_id = session_id
+        if target == S.OFFSITE and not numbers:
+            capture.offsite_reason = note[:200]
         if not numbers:
             capture.status, capture.status_at, capture.status_station = target, occurred_at, station
         log.capture = capture
@@ -579,6 +600,17 @@ def capture_exempt(*, actor, capture_id, reason):
     if not reason:
         raise DomainError(_("免采必须填写原因。"), "reason_required")
     return _one(actor=actor, action="exempt", find={"pk": capture_id}, note=reason)
+
+
+def capture_correct(*, actor, capture_id, to_status, reason):
+    """The office moves a capture to any status `to_status`, with a required reason (the
+    history shows who, when and why). Undoing an exemption is a correction too."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("更正状态必须填写原因。"), "reason_required")
+    return _one(
+        actor=actor, action="correct", find={"pk": capture_id}, note=reason, back_to=to_status
+    )
 
 
 def capture_transition(
