@@ -25,6 +25,7 @@ _READ = (
     "station__kind",
     "station__session__date",
     "station__session__place",
+    "station__session__campus",
     "station__session__closed_at",
     "station__session__allow_cross_session",
     "station__session__campaign__status",

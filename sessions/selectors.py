@@ -165,9 +165,16 @@ def session_headcounts(session):
         .exclude(pk=session.pk)
         .values_list("pk", flat=True)
     )
+    placed_elsewhere = SlotUnit.objects.filter(session_id__in=others).values("unit_id")
     counted = Q(session_id=session.pk)
     if session.kind == CaptureSession.Kind.REGULAR:
-        counted |= Q(session__isnull=True)
+        # Students not in a session yet count where their unit could go while the unit is
+        # placed nowhere; once placed, the ones without a session are a split's stragglers
+        # (unassigned_students), nobody's.
+        placed_anywhere = SlotUnit.objects.filter(
+            session__campaign_id=session.campaign_id, session__kind=CaptureSession.Kind.REGULAR
+        ).values("unit_id")
+        counted |= Q(session__isnull=True) & ~Q(student__unit_id__in=placed_anywhere)
     counts = dict(
         Capture.objects.filter(counted, campaign_id=session.campaign_id, student__withdrawn=False)
         .values_list("student__unit_id")
@@ -177,12 +184,35 @@ def session_headcounts(session):
     units = TrainingUnit.objects.filter(active=True)
     if session.kind == CaptureSession.Kind.REGULAR:
         units = units.filter(
-            Q(slot_units__session=session)
-            | ~Q(pk__in=SlotUnit.objects.filter(session_id__in=others).values("unit_id"))
+            Q(slot_units__session=session) | ~Q(pk__in=placed_elsewhere)
         ).distinct()
     else:
         units = units.filter(Q(pk__in=counts) | Q(slot_units__session=session)).distinct()
     return [(u, counts.get(u.pk, 0)) for u in units]
+
+
+def unassigned_students(campaign_id):
+    """{unit name: students of the campaign on the roster whose unit is placed in a
+    session but who belong to none (split rules that leave them out)}. One query."""
+    from django.db.models import Count
+
+    from sessions.models import Capture
+
+    placed = SlotUnit.objects.filter(
+        session__campaign_id=campaign_id, session__kind=CaptureSession.Kind.REGULAR
+    ).values("unit_id")
+    rows = (
+        Capture.objects.filter(
+            campaign_id=campaign_id,
+            session__isnull=True,
+            student__withdrawn=False,
+            student__unit_id__in=placed,
+        )
+        .values_list("student__unit__name")
+        .annotate(n=Count("id"))
+        .order_by("student__unit__name")
+    )
+    return dict(rows)
 
 
 def schedule_load(session):

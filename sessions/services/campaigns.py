@@ -74,6 +74,8 @@ def campaign_step(*, actor, campaign_id, action, note=""):
 # What the next cohort's campaign takes over as it is: the notice's texts and facts. Anything
 # else of a campaign is either set by `campaign_copy_next` (title, cohort, status, the dates)
 # or is not copied at all (tests/sessions/test_next_year.py keeps this list complete).
+# After-the-day dates: one year later, to be edited.
+DATES_MOVED = ("confirmation_opens", "confirmation_deadline", "offsite_deadline")
 COPIED_FIELDS = (
     "onsite_fee",
     "offsite_fee",
@@ -134,7 +136,8 @@ def campaign_copy_next(*, actor, campaign_id):
     roster imports, walk-ins or logs. A CampaignEvent "copied" on the new campaign names
     the source. Returns the new campaign.
 
-    Codes: ``forbidden``, ``not_found``, ``exists`` (the next cohort has a campaign).
+    Make-up sessions are not copied. Codes: ``forbidden``, ``not_found``, ``exists`` (the
+    next cohort has a campaign), ``draft`` (the source is a draft: next year's plan itself).
     """
     if not actor.is_office or actor.device is not None:
         raise DomainError(_("只有研究生学院工作人员可以新建采集活动。"), "forbidden")
@@ -144,6 +147,9 @@ def campaign_copy_next(*, actor, campaign_id):
         source = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
         if source is None:
             raise DomainError(_("找不到该采集活动。"), "not_found")
+        if source.status == Campaign.Status.DRAFT:
+            # A draft is next year's plan itself: copying it would skip a year.
+            raise DomainError(_("草稿活动不能再复制；请从已发布或已结束的活动新建。"), "draft")
         cohort = source.cohort + 1
         if Campaign.objects.filter(cohort=cohort).exists():
             raise DomainError(
@@ -154,6 +160,7 @@ def campaign_copy_next(*, actor, campaign_id):
             status=Campaign.Status.DRAFT,
             coordinator_deadline=plus_one_year(source.coordinator_deadline),
             issued_on=plus_one_year(source.issued_on),
+            **{f: plus_one_year(getattr(source, f)) for f in DATES_MOVED},
             **{f: getattr(source, f) for f in COPIED_FIELDS},
             **{f: _next_cohort_text(getattr(source, f), source.cohort) for f in COHORT_TEXT_FIELDS},
         )
@@ -178,10 +185,13 @@ def _copy_sessions(source, campaign):
     """The source's sessions, windows, placements and stations, under the new campaign.
     Five reads whatever their number; one insert per session and window (their ids are
     needed), one bulk insert each for placements and stations."""
-    sessions = list(CaptureSession.objects.filter(campaign=source).order_by("date", "start", "pk"))
-    slots = list(TimeSlot.objects.filter(session__campaign=source).order_by("order", "pk"))
-    placements = list(SlotUnit.objects.filter(session__campaign=source).order_by("order", "pk"))
-    stations = list(Station.objects.filter(session__campaign=source).order_by("order", "pk"))
+    # Make-up sessions were this year's answer to this year's absentees: not copied.
+    regular = {"campaign": source, "kind": CaptureSession.Kind.REGULAR}
+    within = {"session__campaign": source, "session__kind": CaptureSession.Kind.REGULAR}
+    sessions = list(CaptureSession.objects.filter(**regular).order_by("date", "start", "pk"))
+    slots = list(TimeSlot.objects.filter(**within).order_by("order", "pk"))
+    placements = list(SlotUnit.objects.filter(**within).order_by("order", "pk"))
+    stations = list(Station.objects.filter(**within).order_by("order", "pk"))
     new_session, new_slot = {}, {}
     for s in sessions:
         new_session[s.pk] = CaptureSession.objects.create(

@@ -72,6 +72,19 @@ def makeup_session_create(
             closed_message=_("采集活动已结束，不能再新建补拍场次。"),
             lock=True,
         )
+        # A make-up session takes in absentees of sessions held before it.
+        first = (
+            CaptureSession.objects.filter(campaign=campaign, kind=CaptureSession.Kind.REGULAR)
+            .order_by("date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        if first is not None and date < first:
+            raise DomainError(
+                _("补拍日期不能早于第一个集中采集场次（%(date)s）。")
+                % {"date": f"{first:%Y-%m-%d}"},
+                "invalid_times",
+            )
         session = CaptureSession.objects.create(
             campaign=campaign,
             kind=CaptureSession.Kind.MAKEUP,
@@ -88,14 +101,15 @@ def makeup_session_create(
             [
                 Station(
                     session=session,
-                    name=f"{entry_door}-1",
+                    name=_("补拍-%(door)s-1") % {"door": entry_door},
                     kind=Station.Kind.ARRIVAL,
                     order=1,
                 ),
                 Station(
                     session=session,
                     # Station names are unique in a session: one door, two stations.
-                    name=f"{exit_door}-{2 if exit_door == entry_door else 1}",
+                    name=_("补拍-%(door)s-%(n)d")
+                    % {"door": exit_door, "n": 2 if exit_door == entry_door else 1},
                     kind=Station.Kind.PHOTOGRAPHED,
                     order=2,
                 ),

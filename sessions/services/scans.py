@@ -214,6 +214,14 @@ def scan_record(
     campaign_id = station.session.campaign_id
     if station.session.campaign.status == Campaign.Status.CLOSED:
         return ScanAnswer("red", "campaign_closed", _("本次采集活动已结束。"), scanned=scanned)
+    if station.session.closed_at is not None:
+        return ScanAnswer(
+            "red",
+            "session_closed",
+            _("本场次已于 %(at)s 关闭，不再登记；请与研究生学院联系。")
+            % {"at": timezone.localtime(station.session.closed_at).strftime("%m-%d %H:%M")},
+            scanned=scanned,
+        )
     if capture_id:
         by, value, pass_campaign_id, error = "capture", capture_id, None, None
     else:
@@ -289,7 +297,11 @@ def _refused(exc, station, scanned):
     if station.kind == Station.Kind.ARRIVAL and capture.status == S.PHOTOGRAPHED:
         return _already(capture)
     return ScanAnswer(
-        "red", exc.code, f"{exc.message}（{_who(capture)}）", capture=capture, scanned=scanned
+        "red",
+        exc.code,
+        _("%(message)s（%(who)s）") % {"message": exc.message, "who": _who(capture)},
+        capture=capture,
+        scanned=scanned,
     )
 
 

@@ -3,8 +3,9 @@
 Codes raised (DomainError): ``forbidden``, ``not_found``, ``published`` (rebuild a
 published schedule), ``invalid_times``, ``overlap``, ``incomplete`` (publish with units
 left out or empty windows), ``invalid_split`` (a split rule without values, an unknown
-level, student numbers of another unit), ``split_required`` (a unit placed whole in two
-sessions).
+level or major, student numbers of another unit), ``split_required`` (a unit placed whole
+in two sessions), ``split_overlap`` (two rules taking the same students),
+``session_closed``.
 """
 
 import logging
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from capture_portal.exceptions import DomainError
 from sessions import scheduling
 from sessions.models import CaptureSession, SlotUnit, TimeSlot
+from sessions.selectors import unassigned_students
 from sessions.services.assignment import captures_assign_sessions
 from units.models import TrainingUnit
 
@@ -44,6 +46,7 @@ def schedule_apply_proposal(*, actor, session_id, window_minutes):
     _require_office(actor)
     with transaction.atomic():
         session = _lock_session(session_id)
+        _refuse_closed(session)
         if session.schedule_published:
             raise DomainError(_("时间表已发布；请先撤回发布，再重新生成。"), "published")
         proposal = scheduling.propose(session, session_headcounts(session), window_minutes)
@@ -108,7 +111,71 @@ def _clean_rule(session, unit, split_by, values):
                 % {"n": len(unknown), "unit": unit.name, "first": unknown[0][:32]},
                 "invalid_split",
             )
+    if split_by == SlotUnit.SplitBy.MAJOR:
+        known = set(
+            Student.objects.filter(unit=unit, withdrawn=False, major__in=values).values_list(
+                "major", flat=True
+            )
+        )
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise DomainError(
+                _("%(unit)s没有这些专业的学生：%(values)s。")
+                % {"unit": unit.name, "values": "、".join(v[:40] for v in unknown[:10])},
+                "invalid_split",
+            )
     return split_by, values
+
+
+def _check_overlap(session, unit, rule):
+    """A rule must not take students another session's rule already takes (each student
+    belongs to exactly one session). DomainError ``split_overlap``."""
+    from sessions.services.assignment import _matches
+    from units.models import Student
+
+    if not rule[0]:
+        return
+    others = list(
+        SlotUnit.objects.filter(
+            unit=unit,
+            session__campaign_id=session.campaign_id,
+            session__kind=CaptureSession.Kind.REGULAR,
+        )
+        .exclude(session=session)
+        .exclude(split_by="")
+        .select_related("session")
+    )
+    if not others:
+        return
+    mine = {"split_by": rule[0], "split_values": rule[1]}
+    students = Student.objects.filter(unit=unit, withdrawn=False).values(
+        "student_no", "major", "level"
+    )
+    for other in others:
+        theirs = {"split_by": other.split_by, "split_values": other.split_values}
+        both = 0
+        for row in students:
+            student = {f"student__{k}": v for k, v in row.items()}
+            if _matches(mine, student) and _matches(theirs, student):
+                both += 1
+        if both:
+            raise DomainError(
+                _(
+                    "这条规则与 %(date)s %(place)s 场次的规则重叠：%(n)d 名学生会同时属于两个场次。"
+                    "请调整取值，使每名学生只属于一个场次。"
+                )
+                % {
+                    "date": f"{other.session.date:%Y-%m-%d}",
+                    "place": f"{other.session.campus} {other.session.place}".strip(),
+                    "n": both,
+                },
+                "split_overlap",
+            )
+
+
+def _refuse_closed(session):
+    if session.closed_at is not None:
+        raise DomainError(_("该场次已关闭，不能再修改时间表。"), "session_closed")
 
 
 def schedule_move_unit(*, actor, session_id, unit_id, slot_id, split_by=None, split_values=()):
@@ -125,11 +192,13 @@ def schedule_move_unit(*, actor, session_id, unit_id, slot_id, split_by=None, sp
         unit = TrainingUnit.objects.filter(pk=unit_id).first()
         if slot is None or unit is None:
             raise DomainError(_("找不到该时段或培养单位。"), "not_found")
+        _refuse_closed(session)
         placed = SlotUnit.objects.filter(session=session, unit=unit).first()
         if split_by is None:
             rule = (placed.split_by, placed.split_values) if placed else ("", [])
         else:
             rule = _clean_rule(session, unit, split_by, split_values)
+            _check_overlap(session, unit, rule)
         if session.kind == CaptureSession.Kind.REGULAR and rule[0] == "":
             whole = (
                 SlotUnit.objects.filter(
@@ -181,6 +250,7 @@ def schedule_remove_unit(*, actor, session_id, unit_id):
     _require_office(actor)
     with transaction.atomic():
         session = _lock_session(session_id)
+        _refuse_closed(session)
         if session.schedule_published:
             raise DomainError(_("时间表已发布；请先撤回发布，再移出培养单位。"), "published")
         removed, _n = SlotUnit.objects.filter(session=session, unit_id=unit_id).delete()
@@ -259,6 +329,19 @@ def schedule_publish(*, actor, session_id, publish=True):
             if left_out:
                 raise DomainError(
                     _("还有培养单位没有安排时段：%(units)s。") % {"units": "、".join(left_out)},
+                    "incomplete",
+                )
+            stranded = unassigned_students(session.campaign_id)
+            if stranded:
+                raise DomainError(
+                    _(
+                        "%(n)d 名学生不属于任何场次（%(units)s）：拆分规则没有覆盖他们。"
+                        "请在其中一个场次为这些单位选择“全部学生（或其余学生）”。"
+                    )
+                    % {
+                        "n": sum(stranded.values()),
+                        "units": "、".join(name for name in stranded),
+                    },
                     "incomplete",
                 )
             if TimeSlot.objects.filter(session=session, slot_units__isnull=True).exists():

@@ -7,8 +7,8 @@ sessions.services.captures) or dismissed with a note.
 
 Codes: ``forbidden`` (not a paired device / not the office), ``invalid`` (what was typed),
 ``station_mismatch`` (queued for another station), ``bad_time`` (see scans.scan_time),
-``campaign_closed``, ``on_roster`` (the number is a student of the campaign: scan them
-normally), ``key_conflict`` (a client key already used for another person),
+``campaign_closed``, ``session_closed``, ``on_roster`` (the number is a student of the
+campaign: scan them normally), ``key_conflict`` (a client key already used for another person),
 ``not_found``, ``already_resolved``, ``reason_required``, ``not_allowed``.
 """
 
@@ -23,6 +23,7 @@ from capture_portal.exceptions import DomainError
 from sessions.models import Campaign, Capture, WalkIn
 from sessions.services.captures import capture_transition, client_key
 from sessions.services.scans import scan_time
+from units.names import normalise_name
 
 logger = logging.getLogger(__name__)
 S = Capture.Status
@@ -129,6 +130,8 @@ def walkin_record(
     when = scan_time(session, occurred_at)
     if session.campaign.status == Campaign.Status.CLOSED:
         raise DomainError(_("本次采集活动已结束，不能再登记。"), "campaign_closed")
+    if session.closed_at is not None:
+        raise DomainError(_("本场次已关闭，不再登记；请与研究生学院联系。"), "session_closed")
     if Capture.objects.filter(
         campaign_id=session.campaign_id,
         student__student_no=student_no,
@@ -172,12 +175,22 @@ def walkin_record(
     return walkin
 
 
-def walkin_resolve(*, actor, walkin_id, student_no=None, dismiss=False, note="", session_id=None):
+def walkin_resolve(
+    *,
+    actor,
+    walkin_id,
+    student_no=None,
+    dismiss=False,
+    note="",
+    session_id=None,
+    other_name=False,
+):
     """The office resolves an open walk-in: matched to the campaign's student with
     `student_no` (the walk-in's own typed number when None), whose capture becomes
     photographed at the walk-in's time and station (a "walk_in" log row); or dismissed
     (`dismiss`), which needs a `note`. `session_id`: the page's session (a walk-in of
-    another session answers ``not_found``).
+    another session answers ``not_found``). A student whose name is not the one typed at
+    the door is matched only with `other_name` (``name_mismatch`` otherwise).
 
     The walk-in's row is locked for the whole change, and the capture's by the transition
     (in that order; scans lock captures only), so that two clerks cannot resolve one
@@ -218,7 +231,7 @@ def walkin_resolve(*, actor, walkin_id, student_no=None, dismiss=False, note="",
         if dismiss:
             walkin.status = WalkIn.Status.DISMISSED
         else:
-            walkin.capture = _match(actor, walkin, student_no, note)
+            walkin.capture = _match(actor, walkin, student_no, note, other_name)
             walkin.status = WalkIn.Status.MATCHED
         walkin.resolved_by = actor.user
         walkin.resolved_at = timezone.now()
@@ -239,7 +252,7 @@ def walkin_resolve(*, actor, walkin_id, student_no=None, dismiss=False, note="",
     return walkin
 
 
-def _match(actor, walkin, student_no, note):
+def _match(actor, walkin, student_no, note, other_name=False):
     """The capture the walk-in is matched to, moved to photographed (under the caller's
     transaction and the walk-in's lock)."""
     student_no = walkin.student_no if student_no is None else _clean(student_no)
@@ -251,7 +264,8 @@ def _match(actor, walkin, student_no, note):
             student__student_no=student_no,
             student__withdrawn=False,
         )
-        .only("pk", "status")
+        .select_related("student")
+        .only("pk", "status", "student__name", "student__name_key")
         .order_by("pk")
         .first()
     )
@@ -268,6 +282,15 @@ def _match(actor, walkin, student_no, note):
     )
     if capture.status == S.PHOTOGRAPHED:
         raise duplicate
+    if not other_name and capture.student.name_key != normalise_name(walkin.name):
+        raise DomainError(
+            _(
+                "学号 %(no)s 的学生是 %(name)s，与现场登记的姓名 %(typed)s 不一致。"
+                "确认是同一人时，请勾选“姓名不一致，仍然匹配”后再匹配。"
+            )
+            % {"no": student_no, "name": capture.student.name, "typed": walkin.name},
+            "name_mismatch",
+        )
     text = _("名单外人员 #%(id)d 匹配") % {"id": walkin.pk}
     result = capture_transition(
         actor=actor,

@@ -150,7 +150,7 @@ def pass_calendar(request, token):
         raise Http404
     unit = context["student"].unit.name
     location = _("%(place)s（%(entry)s入，%(exit)s出）") % {
-        "place": session.place,
+        "place": f"{session.campus} {session.place}".strip(),
         "entry": session.entry_door,
         "exit": session.exit_door,
     }

@@ -178,6 +178,7 @@ def schedule(request, session_id):
         except DomainError as exc:
             messages.error(request, exc.message)
     load = selectors.schedule_load(session)
+    stranded = selectors.unassigned_students(session.campaign_id)
     proposal = None
     if action is None and "window_minutes" in request.GET and proposal_form.is_valid():
         proposal = scheduling.propose(
@@ -193,6 +194,8 @@ def schedule(request, session_id):
         "move_form": move_form,
         "times_form": times_form,
         "remove_form": remove_form,
+        "stranded": stranded,
+        "stranded_total": sum(stranded.values()),
         "sessions": selectors.campaign_sessions(session.campaign),
         "unscheduled": selectors.unscheduled_units(session, load.windows),
     }

@@ -195,6 +195,7 @@ def api_status(request):
             },
             "session": {
                 "date": session.date.isoformat(),
+                "campus": session.campus,
                 "place": session.place,
                 "closed": session.closed_at is not None,
             },

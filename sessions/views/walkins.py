@@ -93,6 +93,7 @@ class ResolveForm(forms.Form):
     walkin_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
     student_no = forms.CharField(max_length=32, required=False, label=gettext_lazy("学号"))
     note = forms.CharField(max_length=200, required=False, label=gettext_lazy("说明"))
+    other_name = forms.BooleanField(required=False)
 
 
 def _resolve(request, session):
@@ -114,6 +115,7 @@ def _resolve(request, session):
             student_no=None if dismiss else data["student_no"],
             dismiss=dismiss,
             note=data["note"],
+            other_name=data["other_name"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -134,6 +134,14 @@
     if (!info) return;
     $("station-name").textContent = info.station.name;
     $("station-kind").textContent = info.station.kind_display;
+    // Which session this door serves: every session has its 北门-1.
+    const where = $("station-session");
+    if (where && info.session) {
+      where.textContent = [info.session.date, info.session.campus, info.session.place]
+        .filter(Boolean)
+        .join(" · ");
+      where.classList.toggle("closed", !!info.session.closed);
+    }
     document.title = info.station.name;
   }
 

@@ -102,8 +102,8 @@ def test_office_creates_a_makeup_session_with_its_two_stations(office, notice):
     assert session.closed_at is None
     stations = list(Station.objects.filter(session=session).order_by("order"))
     assert [(s.name, s.kind) for s in stations] == [
-        ("东门-1", Station.Kind.ARRIVAL),
-        ("西门-1", Station.Kind.PHOTOGRAPHED),
+        ("补拍-东门-1", Station.Kind.ARRIVAL),
+        ("补拍-西门-1", Station.Kind.PHOTOGRAPHED),
     ]
 
 
@@ -112,8 +112,8 @@ def test_one_door_for_both_gets_two_station_names(office, notice):
         actor=office, campaign_id=notice.pk, **{**MAKEUP, "entry_door": "正门", "exit_door": "正门"}
     )
     assert sorted(Station.objects.filter(session=session).values_list("name", flat=True)) == [
-        "正门-1",
-        "正门-2",
+        "补拍-正门-1",
+        "补拍-正门-2",
     ]
 
 
@@ -255,7 +255,7 @@ def test_the_makeup_sessions_door_records_a_moved_student(office, day, makeup, l
     from tests.conftest import pair_device
 
     services.makeup_move(actor=office, session_id=makeup.pk, unit_ids=[law.pk])
-    device, _token = pair_device(Station.objects.get(session=makeup, name="西门-1"))
+    device, _token = pair_device(Station.objects.get(session=makeup, name="补拍-西门-1"))
     door = Actor.for_device(
         Device.objects.select_related("station__session__campaign").get(pk=device.pk)
     )

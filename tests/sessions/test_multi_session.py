@@ -299,3 +299,97 @@ def test_a_closed_session_takes_nobody_new_when_the_schedule_changes(notice, fir
     newcomer.refresh_from_db()
     assert newcomer.session is None
     assert Student.objects.count() == 1
+
+
+# --- what the first office walkthrough found ------------------------------------------------
+
+
+def test_a_major_nobody_studies_is_refused(notice, east, first, office):
+    StudentFactory(unit=east_unit(), major="刑法学")
+    with pytest.raises(DomainError) as refused:
+        _place_law_in_first(office, first, "major", ["不存在的专业"])
+    assert refused.value.code == "invalid_split" and "不存在的专业" in refused.value.message
+
+
+def test_two_rules_taking_the_same_students_are_refused(notice, east, first, office):
+    law = east_unit()
+    StudentFactory(unit=law, major="刑法学", level=Student.Level.ACADEMIC_MASTER)
+    SlotUnit.objects.filter(session=east, unit=law).update(
+        split_by="level", split_values=[Student.Level.ACADEMIC_MASTER]
+    )
+    with pytest.raises(DomainError) as refused:
+        _place_law_in_first(office, first, "major", ["刑法学"])
+    assert refused.value.code == "split_overlap" and "东区体育馆" in refused.value.message
+
+
+def test_students_a_split_leaves_out_block_publishing_and_show_on_the_schedule(
+    notice, east, first, office, client, office_user
+):
+    law = east_unit()
+    Capture.objects.create(student=StudentFactory(unit=law, major="刑法学"), campaign=notice)
+    Capture.objects.create(student=StudentFactory(unit=law, major="民商法学"), campaign=notice)
+    services.schedule_publish(actor=office, session_id=east.pk, publish=False)
+    services.schedule_move_unit(
+        actor=office,
+        session_id=east.pk,
+        unit_id=law.pk,
+        slot_id=TimeSlot.objects.filter(session=east).first().pk,
+        split_by="major",
+        split_values=["刑法学"],
+    )
+    assert selectors.unassigned_students(notice.pk) == {"法学院": 1}
+    with pytest.raises(DomainError) as refused:
+        services.schedule_publish(actor=office, session_id=east.pk)
+    assert refused.value.code == "incomplete" and "1 名学生不属于任何场次" in refused.value.message
+    client.force_login(office_user)
+    html = client.get(reverse("staff:schedule", args=[east.pk])).content.decode()
+    assert 'id="stranded"' in html and "法学院 1" in html
+    # The headcount counts the student the rule takes, not the one it leaves out.
+    load = selectors.schedule_load(east)
+    assert [n for w in load.windows for u, n in w.units if u.pk == law.pk] == [1]
+
+
+def test_a_closed_sessions_door_says_so_and_records_nothing(notice, first):
+    econ = _econ_student(notice, first)
+    first.closed_at = timezone.now()
+    first.save()
+    door = device_client(Station.objects.get(session=first, name="北门-1"))
+    answer = _scan(door, econ.student.student_no)
+    assert answer["outcome"] == "red" and answer["code"] == "session_closed"
+    assert not CaptureLog.objects.exists()
+
+
+def test_a_closed_sessions_schedule_cannot_change(notice, first, office):
+    first.closed_at = timezone.now()
+    first.save()
+    with pytest.raises(DomainError) as refused:
+        services.schedule_move_unit(
+            actor=office,
+            session_id=first.pk,
+            unit_id=TrainingUnit.objects.get(name="经济学院").pk,
+            slot_id=TimeSlot.objects.filter(session=first).last().pk,
+        )
+    assert refused.value.code == "session_closed"
+
+
+def test_a_makeup_session_before_the_first_session_is_refused(notice, office):
+    with pytest.raises(DomainError) as refused:
+        services.makeup_session_create(
+            actor=office,
+            campaign_id=notice.pk,
+            date=dt.date(2024, 3, 1),
+            start=dt.time(9, 0),
+            end=dt.time(11, 0),
+            place="补拍室",
+            entry_door="南门",
+            exit_door="北门",
+            cameras=1,
+        )
+    assert refused.value.code == "invalid_times" and "2024-03-11" in refused.value.message
+    assert not CaptureSession.objects.filter(kind="makeup").exists()
+
+
+def test_the_calendar_entry_names_the_campus(client, law_student):
+    token = pass_token(law_student.student_id, law_student.campaign_id)
+    ics = client.get(reverse("pass_calendar", args=[token])).content.decode()
+    assert "LOCATION:东校区 东区体育馆" in ics

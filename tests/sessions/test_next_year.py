@@ -32,7 +32,12 @@ from sessions.models import (
     TimeSlot,
     WalkIn,
 )
-from sessions.services.campaigns import COHORT_TEXT_FIELDS, COPIED_FIELDS, plus_one_year
+from sessions.services.campaigns import (
+    COHORT_TEXT_FIELDS,
+    COPIED_FIELDS,
+    DATES_MOVED,
+    plus_one_year,
+)
 from tests.conftest import device_actor, pair_device
 from tests.factories import (
     CampaignFactory,
@@ -58,10 +63,18 @@ def office_client(client, office_user):
 
 @pytest.fixture
 def busy(notice, office):
-    """The notice's campaign in full swing: a second (make-up) session with split
-    placements, students with captures and logs, coordinators, a link, a device, a roster
-    import and a walk-in. Issued and due on 29 February."""
+    """The notice's campaign in full swing: a second session with split placements, a
+    make-up session, students with captures and logs, coordinators, a link, a device, a
+    roster import and a walk-in. Issued and due on 29 February."""
     law, economics = TrainingUnit.objects.order_by("display_order")[:2]
+    CaptureSession.objects.create(
+        campaign=notice,
+        date=dt.date(2024, 3, 25),
+        start=dt.time(9, 0),
+        end=dt.time(11, 0),
+        place="补拍室",
+        kind=CaptureSession.Kind.MAKEUP,
+    )
     makeup = CaptureSession.objects.create(
         campaign=notice,
         date=dt.date(2024, 3, 20),
@@ -69,7 +82,7 @@ def busy(notice, office):
         end=dt.time(11, 0),
         place="图书馆报告厅",
         campus="西校区",
-        kind=CaptureSession.Kind.MAKEUP,
+        kind=CaptureSession.Kind.REGULAR,
         allow_cross_session=True,
         cameras=1,
         schedule_published=True,
@@ -145,7 +158,10 @@ def test_the_copy_takes_the_notice_sessions_and_schedule_and_no_person(busy, off
         dt.datetime(2025, 2, 28, 23, 59)
     )
 
-    old_sessions = list(CaptureSession.objects.filter(campaign=busy).order_by("date"))
+    # This year's make-up session (25 March) is not next year's plan.
+    old_sessions = list(
+        CaptureSession.objects.filter(campaign=busy, kind="regular").order_by("date")
+    )
     new_sessions = list(CaptureSession.objects.filter(campaign=new).order_by("date"))
     assert [s.date for s in new_sessions] == [
         dt.date(2025, 3, 11),
@@ -209,7 +225,9 @@ def test_every_campaign_field_is_copied_or_set_on_purpose():
     """A new notice field must be decided on: copied to next year or not."""
     set_by_the_copy = {"id", "cohort", "status", "coordinator_deadline", "issued_on", "created_at"}
     fields = {f.name for f in Campaign._meta.concrete_fields}
-    assert fields == set(COPIED_FIELDS) | set(COHORT_TEXT_FIELDS) | set_by_the_copy
+    assert fields == (
+        set(COPIED_FIELDS) | set(COHORT_TEXT_FIELDS) | set(DATES_MOVED) | set_by_the_copy
+    )
 
 
 def test_plus_one_year_keeps_the_day_except_29_february():
@@ -448,3 +466,12 @@ def test_only_the_office_exempts_and_not_in_a_closed_campaign(office, counsellor
         services.captures_exempt_already_photographed(actor=office, campaign_id=earlier.pk)
     assert err.value.code == "campaign_closed"
     assert not Capture.objects.filter(status=S.EXEMPT).exists()
+
+
+def test_a_draft_is_not_copied(notice, office):
+    notice.status = Campaign.Status.DRAFT
+    notice.save()
+    with pytest.raises(DomainError) as refused:
+        services.campaign_copy_next(actor=office, campaign_id=notice.pk)
+    assert refused.value.code == "draft"
+    assert Campaign.objects.count() == 1

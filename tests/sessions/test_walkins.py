@@ -482,8 +482,8 @@ def test_the_page_costs_the_same_queries_for_1_or_20_walk_ins(
                 services.walkin_resolve(
                     actor=office, walkin_id=walkin.pk, dismiss=True, note="重复"
                 )
-            elif i % 2 and i % 3 == 0:  # matched by the number typed
-                services.walkin_resolve(actor=office, walkin_id=walkin.pk)
+            elif i % 2 and i % 3 == 0:  # matched by the number typed (another name)
+                services.walkin_resolve(actor=office, walkin_id=walkin.pk, other_name=True)
 
     walk_ins(1, 0)
     one = _page_queries(office_client, session)
@@ -492,3 +492,21 @@ def test_the_page_costs_the_same_queries_for_1_or_20_walk_ins(
     assert WalkIn.objects.exclude(status=WalkIn.Status.OPEN).count() > 2
     twenty = _page_queries(office_client, session)
     assert twenty == one
+
+
+def test_a_student_of_another_name_is_matched_only_when_the_office_says_so(
+    walked_in, office, law, today
+):
+    other = Capture.objects.create(
+        student=StudentFactory(student_no="202399990009", name="赵六", unit=law), campaign=today
+    )
+    with pytest.raises(DomainError) as refused:
+        services.walkin_resolve(actor=office, walkin_id=walked_in.pk, student_no="202399990009")
+    assert refused.value.code == "name_mismatch" and "赵六" in refused.value.message
+    other.refresh_from_db()
+    assert other.status == Capture.Status.EXPECTED
+    services.walkin_resolve(
+        actor=office, walkin_id=walked_in.pk, student_no="202399990009", other_name=True
+    )
+    other.refresh_from_db()
+    assert other.status == Capture.Status.PHOTOGRAPHED
