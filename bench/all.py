@@ -10,7 +10,7 @@ benchmark then runs on it). Not part of `make test`.
 import os
 import time
 
-from bench import bad_files, export, import_roster, lookup, queries, scan
+from bench import bad_files, confirmation, export, import_roster, lookup, queries, scan
 from bench.common import print_table
 from bench.server import need_wrk
 
@@ -20,6 +20,7 @@ def main():
     started = time.monotonic()
     rows = []
     rows += import_roster.run()
+    rows += confirmation.run()
     rows += bad_files.run()
     rows += export.run()
     rows += lookup.table(lookup.run())

@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -15,8 +16,10 @@ from capture_portal.permissions import counsellor_required, office_required
 from capture_portal.xlsx import xlsx_response
 from payments import exports, selectors, services
 from payments.forms import HandoverForm, PayForm, RefundForm, ReverseForm
+from sessions import aftercare_selectors
 from sessions import selectors as session_selectors
 from sessions.models import Capture
+from sessions.views.aftercare import apply_prints_post
 from units.selectors import access_unit
 
 
@@ -55,7 +58,12 @@ def coordinator_page(request, token):
         return refused
     unit, campaign = found
     context = _sheet_context(unit, campaign)
-    context.update(coordinator=True, token=token)
+    captures = [r.capture for r in context["rows"]]
+    # After the day: the prints to hand out, and each student's state in plain words (a
+    # CHSI dispute's reason is not for a fellow student).
+    prints = aftercare_selectors.print_sheet(unit, campaign, rows=captures)
+    aftercare_selectors.tag_rows(captures, campaign, arrived=prints.arrived, reasons=False)
+    context.update(coordinator=True, token=token, prints=prints)
     return render(request, "payments/sheet.html", context)
 
 
@@ -96,6 +104,18 @@ def coordinator_pay(request, token):
 @require_POST
 def coordinator_reverse(request, token):
     return _coordinator_write(request, token, ReverseForm, services.fee_reverse, _("已冲正。"))
+
+
+@require_POST
+def coordinator_prints(request, token):
+    """The coordinators record that the unit's prints arrived and tick who received theirs
+    (the link authorises its one unit)."""
+    found, refused = _link(request, token)
+    if refused:
+        return refused
+    unit, campaign = found
+    apply_prints_post(request, Actor.coordinator_link(unit.pk), campaign, unit)
+    return redirect(reverse("payments:coordinator", kwargs={"token": token}) + "#prints")
 
 
 def _unit_fee_page(request, unit, campaign, handover_form, status=200):

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
+from sessions.aftercare_selectors import chsi_text
 from sessions.models import Capture
 from units.models import Student
 
@@ -36,6 +37,10 @@ def _capture_rows(captures):
         s_campus,
         s_place,
         s_kind,
+        offsite_reason,
+        chsi_state,
+        chsi_reason,
+        print_received_at,
     ) in captures.values_list(
         "student__unit__name",
         "student__student_no",
@@ -53,6 +58,10 @@ def _capture_rows(captures):
         "session__campus",
         "session__place",
         "session__kind",
+        "offsite_reason",
+        "chsi_state",
+        "chsi_reason",
+        "print_received_at",
     ).iterator(chunk_size=2000):
         yield [
             unit,
@@ -66,6 +75,9 @@ def _capture_rows(captures):
             shooting,
             note,
             _session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
+            offsite_reason,
+            chsi_text(chsi_state, chsi_reason, status),
+            print_received_at.astimezone(tz).strftime("%Y-%m-%d") if print_received_at else "",
         ]
 
 
@@ -89,8 +101,12 @@ ROSTER_HEADERS = [
     "拍摄号",
     "提醒事项",
     "场次",
+    # After the day (issue 14).
+    "分散采集原因",
+    "学信网校对",
+    "照片领取",
 ]
-ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20, 34]
+ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20, 34, 20, 20, 12]
 
 
 def _captures(campaign, unit=None, statuses=None):

@@ -861,3 +861,27 @@ def coordinator_link_token(unit, campaign):
 
     link = CoordinatorLink.objects.filter(unit=unit, campaign=campaign).first()
     return link_token(unit.pk, campaign.pk, link.nonce) if link else None
+
+
+def after_the_day_counts(campaign):
+    """The office dashboard's after-the-day figures: students in the CHSI exception queue,
+    off-site students whose sheet is overdue, pending correction requests. Two queries."""
+    from django.db.models import Count, Q
+
+    from sessions.aftercare_selectors import OVERDUE, offsite_standing
+    from sessions.confirmation_selectors import exception_captures
+    from sessions.models import Capture, CorrectionRequest
+
+    queue = exception_captures(campaign).values("pk")
+    counts = Capture.objects.filter(campaign=campaign, student__withdrawn=False).aggregate(
+        exceptions=Count("pk", filter=Q(pk__in=queue)),
+        offsite=Count("pk", filter=Q(status=Capture.Status.OFFSITE)),
+    )
+    overdue = counts["offsite"] if offsite_standing(campaign) == OVERDUE else 0
+    return {
+        "exceptions": counts["exceptions"],
+        "overdue": overdue,
+        "corrections": CorrectionRequest.objects.filter(
+            status=CorrectionRequest.Status.PENDING, capture__campaign=campaign
+        ).count(),
+    }

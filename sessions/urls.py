@@ -1,6 +1,9 @@
 from django.urls import path
 
+from sessions.views import aftercare as aftercare_views
 from sessions.views import campaigns as campaign_views
+from sessions.views import confirmation as confirmation_views
+from sessions.views import corrections as correction_views
 from sessions.views import makeup as makeup_views
 from sessions.views import staff, station, unit, walkins
 
@@ -50,6 +53,24 @@ staff_patterns = (
             name="exempt_already_photographed",
         ),
         path("sessions/<int:session_id>/walk-ins/", walkins.walk_ins, name="walk_ins"),
+        path(
+            "confirmation/import/",
+            confirmation_views.confirmation_import,
+            name="confirmation_import",
+        ),
+        path(
+            "confirmation/import/<int:pk>/",
+            confirmation_views.confirmation_preview,
+            name="confirmation_preview",
+        ),
+        path("exceptions/", confirmation_views.exceptions, name="exceptions"),
+        path("exceptions.xlsx", confirmation_views.exceptions_xlsx, name="exceptions_xlsx"),
+        path("captures/", correction_views.capture_search, name="capture_search"),
+        path("captures/bulk/", correction_views.capture_bulk, name="capture_bulk"),
+        path("captures/<int:capture_id>/", correction_views.capture_detail, name="capture_detail"),
+        path("corrections/", correction_views.corrections, name="corrections"),
+        path("offsite/", aftercare_views.offsite_followup, name="offsite_followup"),
+        path("prints/", aftercare_views.prints, name="prints"),
     ],
     "staff",
 )
@@ -61,6 +82,18 @@ unit_patterns = (
         path("<int:unit_id>/coordinators/", unit.coordinators, name="coordinators"),
         path("<int:unit_id>/roster.xlsx", unit.roster_xlsx, name="roster_xlsx"),
         path("<int:unit_id>/link/", unit.link_rotate, name="link_rotate"),
+        path(
+            "<int:unit_id>/confirmation/",
+            confirmation_views.unit_confirmation,
+            name="confirmation",
+        ),
+        path("<int:unit_id>/prints/", aftercare_views.unit_prints, name="prints"),
+        # Before capture_action, whose <slug:action> would take "correction" too.
+        path(
+            "<int:unit_id>/captures/<int:capture_id>/correction/",
+            correction_views.correction_request,
+            name="correction_request",
+        ),
         path(
             "<int:unit_id>/captures/<int:capture_id>/<slug:action>/",
             unit.capture_action,

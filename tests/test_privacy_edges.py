@@ -85,6 +85,7 @@ PERSONAL = [
     ("staff:coordinators_xlsx", {}, "office"),
     ("staff:shooting_numbers_xlsx", {"session_id": "session_id"}, "office"),
     ("unit:roster_xlsx", {"unit_id": "unit_id"}, "counsellor"),
+    ("staff:exceptions_xlsx", {}, "office"),
     # The counsellor's pages and the office's pages with names, numbers or phones.
     ("unit:detail", {"unit_id": "unit_id"}, "counsellor"),
     ("unit:coordinators", {"unit_id": "unit_id"}, "counsellor"),
@@ -93,6 +94,12 @@ PERSONAL = [
     ("staff:coordinators", {}, "office"),
     ("staff:live", {"session_id": "session_id"}, "office"),
     ("staff:shooting_numbers", {"session_id": "session_id"}, "office"),
+    ("staff:exceptions", {}, "office"),
+    ("staff:confirmation_import", {}, "office"),
+    ("unit:confirmation", {"unit_id": "unit_id"}, "counsellor"),
+    ("unit:prints", {"unit_id": "unit_id"}, "counsellor"),
+    ("staff:offsite_followup", {}, "office"),
+    ("staff:prints", {}, "office"),
 ]
 
 

@@ -14,7 +14,14 @@ from django.urls import URLResolver, get_resolver, reverse
 from capture_portal.actors import Actor
 from capture_portal.permissions import OFFICE_GROUP
 from sessions import services
-from sessions.models import Campaign, Capture, CaptureSession, RosterImport, Station
+from sessions.models import (
+    Campaign,
+    Capture,
+    CaptureSession,
+    ConfirmationImport,
+    RosterImport,
+    Station,
+)
 from sessions.tokens import pass_token
 from tests.conftest import pair_device
 from tests.factories import MembershipFactory, StudentFactory, UserFactory
@@ -67,6 +74,7 @@ CASES = [
     ("payments:coordinator", {"token": "link_token"}, EVERYONE),
     ("payments:coordinator_pay", {"token": "link_token"}, NOBODY_GETS),
     ("payments:coordinator_reverse", {"token": "link_token"}, NOBODY_GETS),
+    ("payments:coordinator_prints", {"token": "link_token"}, NOBODY_GETS),
     ("staff:index", {}, OFFICE_ONLY),
     ("staff:roster_import", {}, OFFICE_ONLY),
     ("staff:roster_preview", {"pk": "import_id"}, OFFICE_ONLY),
@@ -110,6 +118,22 @@ CASES = [
     ("staff:campaign_roster_xlsx", {"campaign_id": "campaign_id"}, OFFICE_ONLY),
     ("staff:exempt_already_photographed", {}, {**OFFICE_ONLY, "office": NOT_ALLOWED}),
     ("staff:walk_ins", {"session_id": "session_id"}, OFFICE_ONLY),
+    ("staff:confirmation_import", {}, OFFICE_ONLY),
+    ("staff:confirmation_preview", {"pk": "confirmation_import_id"}, OFFICE_ONLY),
+    ("staff:exceptions", {}, OFFICE_ONLY),
+    ("staff:exceptions_xlsx", {}, OFFICE_ONLY),
+    ("unit:confirmation", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:confirmation", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("staff:capture_search", {}, OFFICE_ONLY),
+    ("staff:capture_bulk", {}, OFFICE_ONLY),
+    ("staff:capture_detail", {"capture_id": "capture_b"}, OFFICE_ONLY),
+    ("staff:corrections", {}, OFFICE_ONLY),
+    ("unit:correction_request", {"unit_id": "unit_a", "capture_id": "capture_a_id"}, OWN_UNIT),
+    ("unit:correction_request", {"unit_id": "unit_b", "capture_id": "capture_b"}, OTHER_UNIT),
+    ("staff:offsite_followup", {}, OFFICE_ONLY),
+    ("staff:prints", {}, OFFICE_ONLY),
+    ("unit:prints", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:prints", {"unit_id": "unit_b"}, OTHER_UNIT),
     ("station:app", {}, EVERYONE),  # a shell without data: the script asks the API
     ("station:service_worker", {}, EVERYONE),
     ("station:pair", {}, EVERYONE),  # asks before it pairs
@@ -173,11 +197,15 @@ def world(db):
         "unit_a": unit_a.pk,
         "unit_b": unit_b.pk,
         "capture_a": capture_a,
+        "capture_a_id": capture_a.pk,
         "capture_b": capture_b.pk,
         "session_id": CaptureSession.objects.get().pk,
         "campaign_id": campaign.pk,
         "station_id": Station.objects.get(name="北门-1").pk,
         "import_id": RosterImport.objects.create(
+            campaign=campaign, file_name="x.xlsx", sha256="0" * 64
+        ).pk,
+        "confirmation_import_id": ConfirmationImport.objects.create(
             campaign=campaign, file_name="x.xlsx", sha256="0" * 64
         ).pk,
         "student_token": pass_token(capture_a.student_id, campaign.pk),
@@ -221,6 +249,8 @@ POSTS = [
     ("set_language", {}, "anonymous"),
     ("payments:coordinator_pay", {"token": "link_token"}, "anonymous"),
     ("payments:coordinator_reverse", {"token": "link_token"}, "anonymous"),
+    ("payments:coordinator_prints", {"token": "link_token"}, "anonymous"),
+    ("unit:prints", {"unit_id": "unit_a"}, "counsellor"),
     ("staff:roster_import", {}, "office"),
     ("staff:roster_preview", {"pk": "import_id"}, "office"),
     ("staff:schedule", {"session_id": "session_id"}, "office"),
@@ -241,6 +271,14 @@ POSTS = [
     ("staff:campaign_copy", {}, "office"),
     ("staff:exempt_already_photographed", {}, "office"),
     ("staff:walk_ins", {"session_id": "session_id"}, "office"),
+    ("staff:confirmation_import", {}, "office"),
+    ("staff:confirmation_preview", {"pk": "confirmation_import_id"}, "office"),
+    ("staff:exceptions", {}, "office"),
+    ("unit:confirmation", {"unit_id": "unit_a"}, "counsellor"),
+    ("staff:capture_detail", {"capture_id": "capture_b"}, "office"),
+    ("staff:capture_bulk", {}, "office"),
+    ("staff:corrections", {}, "office"),
+    ("unit:correction_request", {"unit_id": "unit_a", "capture_id": "capture_a_id"}, "counsellor"),
     ("station:pair", {}, "anonymous"),
 ]
 
@@ -262,6 +300,8 @@ def test_every_post_view_is_in_the_csrf_list():
         "set_language",
         "payments:coordinator_pay",
         "payments:coordinator_reverse",
+        "payments:coordinator_prints",
+        "unit:prints",
         "staff:roster_import",
         "staff:roster_preview",
         "staff:schedule",
@@ -278,6 +318,14 @@ def test_every_post_view_is_in_the_csrf_list():
         "staff:campaign_copy",
         "staff:exempt_already_photographed",
         "staff:walk_ins",
+        "staff:confirmation_import",
+        "staff:confirmation_preview",
+        "staff:exceptions",
+        "unit:confirmation",
+        "staff:capture_detail",
+        "staff:capture_bulk",
+        "staff:corrections",
+        "unit:correction_request",
         "station:pair",
     }
     assert {p[0] for p in POSTS} == post_capable | set()

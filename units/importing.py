@@ -36,6 +36,10 @@ HEADERS = {
     "id_number": ("证件号码", "身份证号", "身份证号码", "idnumber", "idno"),
     "id_tail": ("证件号后四位", "身份证后四位", "idlast4", "idtail"),
     "phone": ("手机", "手机号", "手机号码", "联系电话", "phone", "mobile"),
+    # Optional: an attention note the doors show at every scan (sessions.services.
+    # corrections.attention_notes_from_roster sets it at the import's commit).
+    "note": ("备注", "提醒事项", "note", "remark", "remarks"),
+    "status_change": ("学籍异动", "statuschange"),
 }
 REQUIRED = ("student_no", "name", "unit")
 COLUMN_LABELS = {
@@ -47,6 +51,8 @@ COLUMN_LABELS = {
     "id_number": gettext_lazy("证件号码"),
     "id_tail": gettext_lazy("证件号后四位"),
     "phone": gettext_lazy("手机"),
+    "note": gettext_lazy("备注"),
+    "status_change": gettext_lazy("学籍异动"),
 }
 LEVELS = {
     "学术学位硕士": Student.Level.ACADEMIC_MASTER,
@@ -81,7 +87,14 @@ FIELD_MAX = {
     "student_no": Student._meta.get_field("student_no").max_length,
     "name": Student._meta.get_field("name").max_length,
     "major": Student._meta.get_field("major").max_length,
+    # Capture.attention_note's length (units cannot import the sessions app).
+    "note": 200,
+    "status_change": 200,
 }
+# A 学籍异动 cell that says "no" sets no note; one that only says "yes" is the word itself.
+STATUS_CHANGE = "学籍异动"
+STATUS_CHANGE_NO = frozenset({"否", "无", "没有", "no", "n", "0", "-", "—", "/", "×"})
+STATUS_CHANGE_YES = frozenset({"是", "有", "yes", "y", "1", "√", "✓"})
 
 
 class ImportFileError(Exception):
@@ -110,9 +123,10 @@ class RosterRow:
     major: str | None
     id_tail: str | None
     phone: str | None
+    note: str | None = None  # the attention note of the optional 备注 / 学籍异动 columns
 
 
-ROW_FIELDS = ("student_no", "name", "unit_id", "level", "major", "id_tail", "phone")
+ROW_FIELDS = ("student_no", "name", "unit_id", "level", "major", "id_tail", "phone", "note")
 
 
 def row_values(row):
@@ -438,9 +452,25 @@ def _check_row(number, cells, columns, checker, errors):
             else:
                 values["phone"] = phone
 
+    values["note"] = _note(text("note"), text("status_change"))
+
     if not ok:
         return None
     return RosterRow(row=number, **values)
+
+
+def _note(note, status_change):
+    """The attention note of a row: its 学籍异动 cell (labelled as such) and its 备注 cell,
+    or None when both are empty."""
+    change = status_change or ""
+    if change.casefold() in STATUS_CHANGE_NO:
+        change = ""
+    elif change.casefold() in STATUS_CHANGE_YES:
+        change = STATUS_CHANGE
+    elif change and not change.startswith(STATUS_CHANGE):
+        change = f"{STATUS_CHANGE}：{change}"
+    text = "；".join(v for v in (change, note) if v)
+    return text[: FIELD_MAX["note"]] or None
 
 
 def parse_roster(data, *, units=None, progress=None):

@@ -1,5 +1,6 @@
 """Every write of the sessions app. One module per area; import from here."""
 
+from sessions.services.aftercare import prints_arrived, prints_received  # noqa: F401, E402
 from sessions.services.campaigns import (  # noqa: F401, E402
     campaign_copy_next,
     campaign_step,
@@ -8,6 +9,7 @@ from sessions.services.campaigns import (  # noqa: F401, E402
 from sessions.services.captures import (  # noqa: F401
     TransitionResult,
     capture_arrive,
+    capture_correct,
     capture_exempt,
     capture_mark_absent,
     capture_photograph,
@@ -18,10 +20,33 @@ from sessions.services.captures import (  # noqa: F401
     capture_undo,
     capture_verify_sheet,
 )
+from sessions.services.confirmation import (  # noqa: F401, E402
+    ChsiResult,
+    ConfirmationPreview,
+    ConfirmationResult,
+    IssueResult,
+    chsi_record,
+    confirmation_import_commit,
+    confirmation_import_preview,
+    exception_offsite,
+    exception_recapture,
+    exception_resolve,
+)
 from sessions.services.coordinators import (  # noqa: F401, E402
     CoordinatorEntry,
     coordinator_edit_refusal,
     coordinators_register,
+)
+from sessions.services.corrections import (  # noqa: F401, E402
+    EXEMPT_REASONS,
+    BulkResult,
+    capture_exempt_listed,
+    capture_exempt_undo,
+    capture_set_attention,
+    captures_bulk_apply,
+    correction_request_create,
+    correction_request_decide,
+    exempt_reason,
 )
 from sessions.services.devices import (  # noqa: F401, E402
     device_create,

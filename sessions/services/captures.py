@@ -108,6 +108,11 @@ RULES = {
 }
 # Log actions that record a number, not a status change: "the latest step" skips them.
 NUMBER_ACTIONS = ("shooting_no", "correct_shooting_no")
+# Log actions of after-the-day notes on a capture (sessions.services.corrections,
+# confirmation, aftercare) that leave its status alone: not a step either.
+NOTE_ACTIONS = ("attention", "chsi", "resolve_issue", "print_received")
+# Steps away from a photograph: its shooting number goes with it.
+CLEARS_NUMBER = ("undo", "makeup", "correct", "recapture", "recapture_offsite")
 
 
 def client_key(device_id, key):
@@ -170,7 +175,7 @@ def _target(capture, rule, shooting_no, back_to=None):
 def _latest_step(capture_id):
     return (
         CaptureLog.objects.filter(capture_id=capture_id)
-        .exclude(action__in=NUMBER_ACTIONS)
+        .exclude(action__in=NUMBER_ACTIONS + NOTE_ACTIONS)
         .order_by("-id")
         .values_list("pk", flat=True)
         .first()
@@ -440,8 +445,8 @@ def _write(
             fields["shooting_no"] = shooting_no
         else:
             fields.update(status=target, status_at=occurred_at, status_station=station)
-            if action in ("undo", "makeup"):
-                # A shooting number belonged to the photograph being undone.
+            if action in CLEARS_NUMBER and target != S.PHOTOGRAPHED:
+                # A shooting number belonged to the photograph being undone or redone.
                 fields["shooting_no"] = ""
         if session_id is not None:
             fields["session_id"] = session_id
@@ -450,7 +455,7 @@ def _write(
         Capture.objects.filter(pk__in=ids).update(**fields)
     CaptureLog.objects.bulk_create(logs)
     for (capture, target), log in zip(moves, logs, strict=True):
-        if numbers or action in ("undo", "makeup"):
+        if numbers or (action in CLEARS_NUMBER and target != S.PHOTOGRAPHED):
             capture.shooting_no = shooting_no
         if session_id is not None:
             capture.session_id = session_id

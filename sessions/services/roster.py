@@ -19,6 +19,7 @@ from sessions.history import already_photographed_summary
 from sessions.models import Capture, RosterImport
 from sessions.services.assignment import captures_assign_sessions
 from sessions.services.common import open_campaign
+from sessions.services.corrections import attention_notes_from_roster
 from units import importing
 from units.models import Student, TrainingUnit
 
@@ -192,6 +193,8 @@ def roster_import_commit(*, actor, import_id, withdraw_missing=False):
             withdrawn = _apply(plan, campaign, withdraw_missing)
             captures = _create_captures([r.student_no for r in rows], campaign)
             captures_assign_sessions(actor=actor, campaign_id=campaign.pk)
+            # The optional 备注 / 学籍异动 column: the doors show it at every scan.
+            notes = attention_notes_from_roster(actor=actor, campaign_id=campaign.pk, rows=rows)
             upload.status = RosterImport.Status.COMMITTED
             upload.committed_by = actor.user
             upload.committed_at = timezone.now()
@@ -200,6 +203,7 @@ def roster_import_commit(*, actor, import_id, withdraw_missing=False):
                 **already_photographed_summary(rows, campaign.pk, SAMPLE),
                 "withdrawn": withdrawn,
                 "captures": captures,
+                "attention_notes": notes,
             }
             upload.rows = []  # applied; the roster itself now holds them
             upload.save(update_fields=["status", "committed_by", "committed_at", "summary", "rows"])

@@ -43,6 +43,7 @@ def index(request):
             Capture.objects.filter(campaign=campaign, student__withdrawn=False)
         )
         context["total"] = sum(context["counts"].values())
+        context["after"] = selectors.after_the_day_counts(campaign)
         context["count_rows"] = [
             (Capture.Status(status).label, status, n) for status, n in context["counts"].items()
         ]

@@ -14,7 +14,7 @@ from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from capture_portal.permissions import counsellor_required
 from capture_portal.xlsx import xlsx_response
-from sessions import exports, makeup_selectors, selectors, services
+from sessions import aftercare_selectors, exports, makeup_selectors, selectors, services
 from sessions.forms import CoordinatorForm, ReasonForm
 from sessions.models import Capture
 from sessions.tokens import pass_token
@@ -47,6 +47,10 @@ def unit_detail(request, unit_id):
         capture.pass_token = pass_token(capture.student_id, capture.campaign_id)
     # Each row's own session, and who was moved into a make-up session (one query).
     sessions = makeup_selectors.unit_sessions(campaign, rows)
+    # After the day: each row's states in plain words (one query: the prints' arrival),
+    # and the off-site students whose sheet has not come in, with their phones.
+    arrival = aftercare_selectors.prints_arrival(unit, campaign)
+    aftercare_selectors.tag_rows(rows, campaign, arrived=arrival is not None)
     return render(
         request,
         "capture_sessions/unit/detail.html",
@@ -62,6 +66,8 @@ def unit_detail(request, unit_id):
             "link_token": selectors.coordinator_link_token(unit, campaign),
             "moved": sessions.moved,
             "several_sessions": sessions.several,
+            "offsite_pending": aftercare_selectors.unit_offsite_pending(rows, campaign),
+            "prints_arrival": arrival,
         },
     )
 

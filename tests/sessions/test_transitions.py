@@ -221,3 +221,31 @@ def test_log_carries_no_personal_data(station, capture, caplog, django_capture_o
     assert text  # the transition was logged…
     assert capture.student.student_no not in text  # …without the student's number or name
     assert capture.student.name not in text
+
+
+@pytest.mark.parametrize("note_action", ["attention", "chsi", "resolve_issue", "print_received"])
+def test_a_note_on_the_capture_is_not_a_step_an_undo_must_come_after(station, capture, note_action):
+    """After-the-day notes (an attention note, a CHSI state, a resolved issue, prints
+    handed out) log a row without changing the status: undoing the last scan still works."""
+    first = services.capture_photograph(actor=station, capture_id=capture.pk)
+    CaptureLog.objects.create(
+        capture=capture,
+        action=note_action,
+        from_status=S.PHOTOGRAPHED,
+        to_status=S.PHOTOGRAPHED,
+        occurred_at=timezone.now(),
+    )
+    undone = services.capture_undo(actor=station, capture_id=capture.pk, undoes=first.log.pk)
+    assert undone.changed and undone.capture.status == S.ARRIVED
+
+
+def test_a_correction_away_from_photographed_clears_the_shooting_number(station, office, capture):
+    photo = services.capture_photograph(actor=station, capture_id=capture.pk)
+    services.capture_set_shooting_no(
+        actor=station, capture_id=capture.pk, shooting_no="0042", after_log=photo.log.pk
+    )
+    moved = services.capture_correct(
+        actor=office, capture_id=capture.pk, to_status=S.EXPECTED, reason="拍错了人"
+    )
+    capture.refresh_from_db()
+    assert moved.capture.shooting_no == "" and capture.shooting_no == ""
