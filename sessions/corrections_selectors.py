@@ -136,7 +136,8 @@ def capture_search(campaign, query):
     SEARCH_LIMIT (the caller shows that more matched when it gets SEARCH_LIMIT + 1). One
     query."""
     query = unicodedata.normalize("NFKC", query or "").strip()
-    if not query or campaign is None:
+    # Nobody's number or name holds a control character; PostgreSQL refuses a NUL outright.
+    if not query or campaign is None or not query.isprintable():
         return []
     match = Q(student__student_no=query[:32])
     key = normalise_name(query)
@@ -185,9 +186,9 @@ def exempted_from(capture_id):
 def capture_detail(capture_id):
     """The office's view of one capture: student, unit, session, campaign, the whole
     history (who, device, when, why), the correction requests. Three queries; None for a
-    missing capture."""
+    missing capture. The delivered photo comes in the first one (`capture.photo`)."""
     capture = (
-        Capture.objects.select_related("student__unit", "session", "campaign")
+        Capture.objects.select_related("student__unit", "session", "campaign", "photo")
         .filter(pk=capture_id)
         .first()
     )

@@ -724,3 +724,10 @@ def test_a_note_set_after_a_photograph_does_not_block_the_shooting_number(office
     services.capture_set_attention(actor=office, capture_id=student.pk, note="核对姓名")
     services.scan_shooting_no(actor=door, log_id=photo.log.pk, shooting_no="0007")
     assert Capture.objects.get(pk=student.pk).shooting_no == "0007"
+
+
+@pytest.mark.parametrize("typed", ["\x00", "2022\x0001", "张\t三"])
+def test_a_search_with_control_characters_finds_nobody(notice, typed):
+    from sessions import corrections_selectors
+
+    assert corrections_selectors.capture_search(notice, typed) == []
