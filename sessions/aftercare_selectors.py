@@ -67,7 +67,9 @@ def chsi_text(state, reason, status):
     if parts is None:
         return ""
     label, with_reason = parts
-    return f"{label}：{reason}" if with_reason and reason else label
+    if with_reason and reason:
+        return _("%(label)s：%(value)s") % {"label": label, "value": reason}
+    return label
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,12 @@ class Tag:
 
     @property
     def text(self):
-        text = f"{self.label}：{self.value}"
-        return f"{text}：{self.detail}" if self.detail else text
+        text = _("%(label)s：%(value)s") % {"label": self.label, "value": self.value}
+        return (
+            _("%(label)s：%(value)s") % {"label": text, "value": self.detail}
+            if self.detail
+            else text
+        )
 
 
 CHSI_TONES = {

@@ -44,7 +44,7 @@ def exception_captures(campaign, today=None):
         campaign_id=campaign.pk,
         student__withdrawn=False,
         issue_resolved_at__isnull=True,
-    )
+    ).exclude(status=S.EXEMPT)  # exempt: no photo is wanted of them
 
 
 @dataclass
@@ -116,7 +116,7 @@ def problem_label(state, reason):
     if not state:
         return _("未校对（已过截止日期）")
     label = str(ChsiState(state).label)
-    return f"{label}：{reason}" if reason else label
+    return _("%(label)s：%(value)s") % {"label": label, "value": reason} if reason else label
 
 
 def _session_label(date, start, end, campus, place, kind):

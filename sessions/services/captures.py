@@ -450,8 +450,8 @@ def _write(
                 fields["shooting_no"] = ""
         if session_id is not None:
             fields["session_id"] = session_id
-        if target == S.OFFSITE and not numbers:
-            fields["offsite_reason"] = note[:200]
+        if not numbers:
+            fields.update(_after_fields(action, target, note))
         Capture.objects.filter(pk__in=ids).update(**fields)
     CaptureLog.objects.bulk_create(logs)
     for (capture, target), log in zip(moves, logs, strict=True):
@@ -459,8 +459,9 @@ def _write(
             capture.shooting_no = shooting_no
         if session_id is not None:
             capture.session_id = session_id
-        if target == S.OFFSITE and not numbers:
-            capture.offsite_reason = note[:200]
+        if not numbers:
+            for name, value in _after_fields(action, target, note).items():
+                setattr(capture, name, value)
         if not numbers:
             capture.status, capture.status_at, capture.status_station = target, occurred_at, station
         log.capture = capture
@@ -475,6 +476,20 @@ def _write(
         TransitionResult(capture=capture, changed=True, log=log)
         for (capture, _target), log in zip(moves, logs, strict=True)
     ]
+
+
+def _after_fields(action, target, note):
+    """What a status change does to the after-the-day fields: going off-site records why
+    (kept while the sheet comes in; gone once the student leaves off-site capture); a new
+    photograph at a door starts a new CHSI check (the old dispute was about the old photo)."""
+    fields = {}
+    if target == S.OFFSITE:
+        fields["offsite_reason"] = note[:200]
+    elif target not in (S.SHEET_RECEIVED, S.VERIFIED):
+        fields["offsite_reason"] = ""
+    if target == S.PHOTOGRAPHED and action in ("photograph", "walk_in"):
+        fields.update(chsi_state="", chsi_reason="", chsi_at=None)
+    return fields
 
 
 def _number_note(capture, shooting_no, note):

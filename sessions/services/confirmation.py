@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from capture_portal.exceptions import DomainError
-from sessions.confirmation_selectors import PROBLEM_STATES, exception_captures
+from sessions.confirmation_selectors import HAS_PHOTO, PROBLEM_STATES, exception_captures
 from sessions.models import (
     Campaign,
     Capture,
@@ -162,7 +162,8 @@ def chsi_record(*, actor, capture_id, state, reason=""):
     Locks the capture; sets its state, reason and time; writes one CaptureLog row (action
     "chsi", the status unchanged, the state and reason as the note). The same state and
     reason again changes nothing (``changed=False``). Raises DomainError ``invalid``,
-    ``reason_required``, ``not_found``, ``campaign_closed``, ``forbidden``."""
+    ``reason_required``, ``not_found``, ``campaign_closed``, ``forbidden``, ``no_photo``
+    (confirmed or disputed for a student without a photo)."""
     if state not in RECORDABLE:
         raise DomainError(_("未知的校对状态。"), "invalid")
     reason = _clean_reason(state, reason)
@@ -170,6 +171,13 @@ def chsi_record(*, actor, capture_id, state, reason=""):
         capture = _lock_capture(capture_id)
         if not may_act_for_unit(actor, capture.student.unit_id):
             raise DomainError(_("您无权登记该学生的校对状态。"), "forbidden")
+        if state != ChsiState.NO_IMAGE and capture.status not in HAS_PHOTO:
+            # Confirmed or disputed is about a photo: a student without one has none.
+            raise DomainError(
+                _("这名学生当前状态为“%(status)s”，还没有照片可以校对。")
+                % {"status": capture.get_status_display()},
+                "no_photo",
+            )
         if capture.chsi_state == state and capture.chsi_reason == reason:
             return ChsiResult(capture=capture, changed=False)
         now = timezone.now()

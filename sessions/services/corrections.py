@@ -311,6 +311,14 @@ def correction_request_create(*, actor, capture_id, to_status, reason):
         ).first()
         if same is not None:
             return same, False
+        if CorrectionRequest.objects.filter(
+            capture=capture, status=CorrectionRequest.Status.PENDING
+        ).exists():
+            # One open question per student: a second would be refused as stale anyway
+            # once the first is approved.
+            raise DomainError(
+                _("这名学生已有一条待审批的更正申请；请等研究生学院处理后再提交。"), "pending"
+            )
         request = CorrectionRequest.objects.create(
             capture=capture,
             from_status=capture.status,
@@ -358,7 +366,7 @@ def correction_request_decide(*, actor, request_id, approve, note=""):
             return request, False
         if request.status != CorrectionRequest.Status.PENDING:
             raise DomainError(
-                _("这条申请已经%(status)s。") % {"status": request.get_status_display()},
+                _("这条申请已处理（%(status)s）。") % {"status": request.get_status_display()},
                 "decided",
             )
         if approve:

@@ -233,7 +233,10 @@ def unit_confirmation(request, unit_id):
                 reason=data["reason"],
             )
         except DomainError as exc:
-            messages.error(request, f"{capture.student.name}：{exc.message}")
+            messages.error(
+                request,
+                _("%(label)s：%(value)s") % {"label": capture.student.name, "value": exc.message},
+            )
         else:
             who = {"name": capture.student.name, "state": ChsiState(data["state"]).label}
             if result.changed:

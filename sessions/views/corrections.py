@@ -157,11 +157,19 @@ def capture_detail(request, capture_id):
                 done = _detail_apply(Actor.of(request.user), capture, action, form.cleaned_data)
             except DomainError as exc:
                 form.add_error(None, exc.message)
+                # The page may no longer draw this form (the student changed meanwhile):
+                # the reason goes to the top as well.
+                messages.error(request, exc.message)
+                return _render_detail(request, detail, capture, forms_, 400, action)
             else:
                 messages.success(request, done)
                 return redirect("staff:capture_detail", capture.pk)
         messages.error(request, _("请检查下面标出的内容。"))
         status = 400
+    return _render_detail(request, detail, capture, forms_, status, action)
+
+
+def _render_detail(request, detail, capture, forms_, status, action=None):
     return render(
         request,
         "capture_sessions/staff/capture_detail.html",

@@ -323,7 +323,7 @@ def test_counsellor_records_arrival_and_ticks_on_the_prints_page(
     client.post(url, {"action": "arrived"})
     assert UnitPrints.objects.filter(unit=law).exists()
     page = client.get(url).content.decode()
-    assert f'name="capture_id" value="{a.pk}"' in page and "全部勾选（3 人）" in page
+    assert f'name="capture_id" value="{a.pk}"' in page and "全部登记为已领取（3 人）" in page
     response = client.post(url, {"action": "tick", "capture_id": [a.pk, b.pk]}, follow=True)
     assert "已登记 2 名学生领取照片。" in response.content.decode()
     assert _received(photographed) == {a.pk, b.pk}

@@ -755,3 +755,20 @@ def test_query_counts_of_the_new_pages_do_not_grow_with_the_roster(
     client.force_login(office_user)
     html = client.get(reverse("staff:exceptions")).content.decode()
     assert 'id="truncated"' in html
+
+
+@pytest.mark.parametrize("status", [Capture.Status.ABSENT, Capture.Status.EXEMPT])
+def test_confirmed_or_disputed_needs_a_photo_and_exempt_students_are_no_exception(
+    office, notice, law, status
+):
+    nobody = Capture.objects.create(
+        student=StudentFactory(unit=law), campaign=notice, status=status
+    )
+    for state in ("confirmed", "disputed"):
+        with pytest.raises(DomainError) as refused:
+            services.chsi_record(actor=office, capture_id=nobody.pk, state=state, reason="x")
+        assert refused.value.code == "no_photo"
+    # CHSI's own "no image" is what such a student has.
+    services.chsi_record(actor=office, capture_id=nobody.pk, state="no_image")
+    in_queue = set(confirmation_selectors.exception_captures(notice).values_list("pk", flat=True))
+    assert (nobody.pk in in_queue) == (status != Capture.Status.EXEMPT)

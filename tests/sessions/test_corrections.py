@@ -731,3 +731,15 @@ def test_a_search_with_control_characters_finds_nobody(notice, typed):
     from sessions import corrections_selectors
 
     assert corrections_selectors.capture_search(notice, typed) == []
+
+
+def test_a_second_pending_request_for_one_student_is_refused(law_counsellor, student):
+    asker = Actor.of(law_counsellor)
+    services.correction_request_create(
+        actor=asker, capture_id=student.pk, to_status="offsite", reason="实习"
+    )
+    with pytest.raises(DomainError) as refused:
+        services.correction_request_create(
+            actor=asker, capture_id=student.pk, to_status="exempt", reason="别的"
+        )
+    assert refused.value.code == "pending"

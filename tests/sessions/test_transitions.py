@@ -249,3 +249,34 @@ def test_a_correction_away_from_photographed_clears_the_shooting_number(station,
     )
     capture.refresh_from_db()
     assert moved.capture.shooting_no == "" and capture.shooting_no == ""
+
+
+def test_leaving_off_site_capture_drops_its_reason(office, capture):
+    services.capture_send_offsite(actor=office, capture_id=capture.pk, note="外地实习")
+    capture.refresh_from_db()
+    assert capture.offsite_reason == "外地实习"
+    services.capture_receive_sheet(actor=office, capture_id=capture.pk)
+    capture.refresh_from_db()
+    assert capture.offsite_reason == "外地实习"  # still off-site: the sheet came in
+    services.capture_correct(
+        actor=office, capture_id=capture.pk, to_status=S.EXPECTED, reason="来了现场"
+    )
+    capture.refresh_from_db()
+    assert capture.offsite_reason == ""
+
+
+def test_a_new_photograph_starts_a_new_chsi_check(station, office, capture):
+    from sessions.models import ChsiState
+
+    services.capture_photograph(actor=station, capture_id=capture.pk)
+    Capture.objects.filter(pk=capture.pk).update(
+        chsi_state=ChsiState.DISPUTED, chsi_reason="照片偏暗", status=S.ABSENT
+    )
+    services.capture_correct(
+        actor=office, capture_id=capture.pk, to_status=S.EXPECTED, reason="补拍"
+    )
+    capture.refresh_from_db()
+    assert capture.chsi_state == ChsiState.DISPUTED  # the record stays until a new photo
+    services.capture_photograph(actor=station, capture_id=capture.pk)
+    capture.refresh_from_db()
+    assert (capture.chsi_state, capture.chsi_reason, capture.chsi_at) == ("", "", None)
