@@ -10,7 +10,7 @@ benchmark then runs on it). Not part of `make test`.
 import os
 import time
 
-from bench import bad_files, confirmation, export, import_roster, lookup, queries, scan
+from bench import bad_files, confirmation, export, import_roster, lookup, photos, queries, scan
 from bench.common import print_table
 from bench.server import need_wrk
 
@@ -22,6 +22,7 @@ def main():
     rows += import_roster.run()
     rows += confirmation.run()
     rows += bad_files.run()
+    rows += photos.run()
     rows += export.run()
     rows += lookup.table(lookup.run())
     scan_rows, check = scan.main()

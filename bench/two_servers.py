@@ -7,14 +7,18 @@ Correctness: a station device paired through server A works on server B, and a r
 one is refused by both at once; four devices, two on each server, scan the same 200
 students at once (each transition recorded exactly once); lookups run on both at once;
 the per-address lookup limit is shared (ten tries spread over both servers, the eleventh
-refused on either). Throughput: scans/s of one
+refused on either); a photo stored with server A's environment is read through server B's
+photo view, from an S3-compatible object store (the one PHOTO_STORAGE=s3 configures, else
+moto's server started here). Throughput: scans/s of one
 server against two (each a single gunicorn worker), measured in turns (two rounds, each
 scan a new student), target ≥ 1.7×.
 """
 
 import argparse
+import hashlib
 import http.cookiejar
 import json
+import logging
 import os
 import random
 import re
@@ -266,6 +270,150 @@ def check(a, b, students, station):
     return failures
 
 
+PHOTO_BUCKET = "capture-two-servers"
+
+
+@contextmanager
+def photo_store():
+    """The environment of an S3 photo store both servers share: PHOTO_STORAGE=s3 with its
+    PHOTO_S3_* variables as configured for the run, else moto's S3 server on loopback
+    with a new bucket. Yields (extra environment, description)."""
+    if os.environ.get("PHOTO_STORAGE") == "s3":
+        yield {}, f"S3 bucket {os.environ['PHOTO_S3_BUCKET']} as configured"
+        return
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        env = {
+            "PHOTO_STORAGE": "s3",
+            "PHOTO_S3_BUCKET": PHOTO_BUCKET,
+            "PHOTO_S3_ENDPOINT_URL": f"http://{host}:{port}",
+            "PHOTO_S3_ACCESS_KEY": "testing",
+            "PHOTO_S3_SECRET_KEY": "testing",
+            "PHOTO_S3_REGION": "us-east-1",
+        }
+        _s3_client(env).create_bucket(Bucket=PHOTO_BUCKET)
+        yield env, f"moto S3 server at {env['PHOTO_S3_ENDPOINT_URL']}"
+    finally:
+        server.stop()
+
+
+def _s3_client(env):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env.get("PHOTO_S3_ENDPOINT_URL"),
+        aws_access_key_id=env.get("PHOTO_S3_ACCESS_KEY"),
+        aws_secret_access_key=env.get("PHOTO_S3_SECRET_KEY"),
+        region_name=env.get("PHOTO_S3_REGION"),
+    )
+
+
+# Run by `manage.py shell` with server A's environment: a delivered photo for a
+# photographed student, saved through the photo storage as A would save it.
+STORE_PHOTO = """
+import hashlib, io, json, secrets
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+from sessions.models import Capture, Photo
+
+capture = Capture.objects.filter(status="photographed", photo__isnull=True).order_by("id").first()
+out = io.BytesIO()
+Image.new("RGB", (480, 640), (100, 197, 255)).save(out, "JPEG", quality=90, dpi=(300, 300))
+data = out.getvalue()
+photo = Photo(
+    capture=capture, token=secrets.token_urlsafe(24), sha256=hashlib.sha256(data).hexdigest(),
+    size=len(data), width=480, height=640, mode="RGB", dpi=300,
+    source_name=capture.student.student_no + ".jpg", received_at=timezone.now(),
+)
+photo.file.save(photo.source_name, ContentFile(data), save=True)
+print(json.dumps({"token": photo.token, "name": photo.file.name, "sha256": photo.sha256,
+                  "backend": type(photo.file.storage).__name__}))
+"""
+
+# Run by `manage.py shell` with server B's environment when there is no photo view yet.
+READ_PHOTO = """
+import hashlib, json
+from django.core.files.storage import storages
+with storages["photos"].open(%(name)r) as f:
+    digest = hashlib.sha256(f.read()).hexdigest()
+print(json.dumps({"sha256": digest, "backend": type(storages["photos"]).__name__}))
+"""
+
+
+def _shell(env, code):
+    """`manage.py shell -c code` with `env`: the JSON its last line prints."""
+    from bench.common import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def photo_check(a, b, env_a, env_b, store):
+    """A photo stored through server A (its settings and photo storage) is in the object
+    store, and server B reads the same bytes: through the permission-checked photo view,
+    signed in as the office, or through its photo storage while that view does not exist.
+    Returns failures."""
+    from botocore.exceptions import ClientError
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    failures = []
+    stored = _shell(env_a, STORE_PHOTO)
+    prefix = env_a.get("PHOTO_S3_PREFIX", "photos")
+    key = f"{prefix}/{stored['name']}"
+    try:
+        in_bucket = _s3_client(env_a).get_object(Bucket=env_a["PHOTO_S3_BUCKET"], Key=key)
+        if hashlib.sha256(in_bucket["Body"].read()).hexdigest() != stored["sha256"]:
+            failures.append(f"photo: {key} in the bucket differs from what A stored")
+    except ClientError as exc:
+        failures.append(f"photo: {key} is not in the bucket ({exc})")
+    try:
+        path = reverse("photo", args=[stored["token"]])
+    except NoReverseMatch:
+        path = None
+    if path:
+        office = Client()
+        office.force_login(get_user_model().objects.get(username="office"))
+        cookie = office.cookies[settings.SESSION_COOKIE_NAME].value
+        request = urllib.request.Request(
+            b + path, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # follows redirects
+                status, body, final = response.status, response.read(), response.geturl()
+        except urllib.error.HTTPError as exc:
+            status, body, final = exc.code, b"", exc.url
+        read = {"sha256": hashlib.sha256(body).hexdigest(), "answer": f"{status} from {final}"}
+        how = f"{path.replace(stored['token'], '<token>')} signed in as the office"
+    else:
+        read = _shell(env_b, READ_PHOTO % {"name": stored["name"]})
+        how = 'storages["photos"].open in a shell with B\'s settings (no photo view yet)'
+    ok = stored["backend"] == "S3Storage" and read["sha256"] == stored["sha256"]
+    if not ok:
+        failures.append(f"photo stored via A ({stored['backend']}) read via B: {read}")
+    ok = ok and not failures
+    # A configured store is a real one: leave nothing behind there.
+    _s3_client(env_a).delete_object(Bucket=env_a["PHOTO_S3_BUCKET"], Key=key)
+    print(f"photos: stored via A, read via B: {int(ok)}/1 ({store}; B read through {how})")
+    return failures
+
+
 def throughput(a, b, station, data, students, duration=10, rounds=2):
     """Scans/s of one server, then of both at once, in turns (`rounds` times), each scan a
     student not scanned before. Returns the means."""
@@ -317,7 +465,7 @@ def main(check_only=False):
     os.environ["DATABASE_URL"] = PG_URL
     from bench.lookup import prepare
 
-    with redis_server() as cache_url:
+    with redis_server() as cache_url, photo_store() as (photo_env, store):
         os.environ["CACHE_URL"] = cache_url
         roster = 2_000 if check_only else 40_000
         data, _first = prepare(students=roster)
@@ -326,9 +474,12 @@ def main(check_only=False):
 
         students = list(Student.objects.order_by("?").values_list("student_no", "name")[:400])
         station = Station.objects.get(name="北门-1")
-        env = bench_env({"CACHE_URL": cache_url, "DATABASE_URL": os.environ["DATABASE_URL"]})
+        env = bench_env(
+            {"CACHE_URL": cache_url, "DATABASE_URL": os.environ["DATABASE_URL"], **photo_env}
+        )
         with gunicorn(env, workers=1) as a, gunicorn(env, workers=1) as b:
             failures = check(a, b, students, station) + embedded_check()
+            failures += photo_check(a, b, env, env, store)
             if failures:
                 print("FAILED:\n  " + "\n  ".join(failures))
                 return 1

@@ -192,6 +192,62 @@ STORAGES = {
         )
     },
 }
+# Delivered photos are personal data: kept outside the static and media paths, served only
+# through a permission-checked view (sessions.photos). A private directory by default; an
+# S3-compatible object store (django-storages) when several app servers share them.
+PHOTO_STORAGE = env.str("PHOTO_STORAGE", default="local")
+if PHOTO_STORAGE not in ("local", "s3"):
+    # A typo must not quietly split the photos between the servers' own disks.
+    raise ImproperlyConfigured("PHOTO_STORAGE is 'local' or 's3'.")
+if PHOTO_STORAGE == "s3":
+    STORAGES["photos"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("PHOTO_S3_BUCKET"),
+            "endpoint_url": env.str("PHOTO_S3_ENDPOINT_URL", default=None),
+            "access_key": env.str("PHOTO_S3_ACCESS_KEY", default=None),
+            "secret_key": env.str("PHOTO_S3_SECRET_KEY", default=None),
+            "region_name": env.str("PHOTO_S3_REGION", default=None),
+            "location": env.str("PHOTO_S3_PREFIX", default="photos"),
+            # "private" by default; buckets with ACLs disabled (new AWS buckets) want none.
+            "default_acl": env.str("PHOTO_S3_DEFAULT_ACL", default="private") or None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            # Without it botocore presigns URLs with Signature Version 2, which AWS has
+            # deprecated and v4-only regions and stores refuse.
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    PHOTO_ROOT = env.path("PHOTO_ROOT", default=BASE_DIR / "private" / "photos")
+    STORAGES["photos"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: these files have no public address.
+        "OPTIONS": {"location": str(PHOTO_ROOT), "base_url": "/no-public-url/"},
+    }
+
+# The national standard for diploma registration images, as schools publish it (checked on
+# every delivered photo, sessions.photos.standard): hard faults and warnings.
+PHOTO_STANDARD = {
+    "width": env.int("PHOTO_WIDTH", default=480),
+    "height": env.int("PHOTO_HEIGHT", default=640),
+    "dpi": env.int("PHOTO_DPI", default=300),
+    "dpi_tolerance": env.int("PHOTO_DPI_TOLERANCE", default=20),
+    "min_bytes": env.int("PHOTO_MIN_BYTES", default=20 * 1024),
+    "max_bytes": env.int("PHOTO_MAX_BYTES", default=40 * 1024),
+    # Graduate diplomas: a plain light-blue background.
+    "background": tuple(env.list("PHOTO_BACKGROUND_RGB", cast=int, default=[100, 197, 255])),
+    "background_distance": env.int("PHOTO_BACKGROUND_DISTANCE", default=60),
+}
+# A delivered archive is hostile until checked (sessions.photos.intake).
+PHOTO_INTAKE_LIMITS = {
+    "max_archive_bytes": env.int("PHOTO_MAX_ARCHIVE_BYTES", default=1024 * 1024 * 1024),
+    "max_members": env.int("PHOTO_MAX_MEMBERS", default=20_000),
+    "max_member_bytes": env.int("PHOTO_MAX_MEMBER_BYTES", default=5 * 1024 * 1024),
+    "max_ratio": env.int("PHOTO_MAX_COMPRESSION_RATIO", default=100),
+    "max_pixels": env.int("PHOTO_MAX_PIXELS", default=4_000_000),
+}
+
 # Without collectstatic (make run, tests) WhiteNoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 

@@ -16,3 +16,8 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Delivered photos of a test run go to a directory of their own, never the project's.
+if STORAGES["photos"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
+    import tempfile
+
+    STORAGES["photos"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="capture-photos-")  # noqa: F405

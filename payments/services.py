@@ -181,7 +181,16 @@ def campaign_purge(*, actor, campaign_id):
     the campaign can still be reported. It lives here, in the top app, because it spans all
     three apps. Codes: ``forbidden``, ``not_found``, ``not_closed``.
     """
-    from sessions.models import CaptureLog, Coordinator, CoordinatorChange, RosterImport
+    from sessions.models import (
+        CaptureLog,
+        ConfirmationImport,
+        Coordinator,
+        CoordinatorChange,
+        CorrectionRequest,
+        RosterImport,
+        WalkIn,
+    )
+    from sessions.photos.purge import purge_photos
     from units.models import Student
 
     if not actor.is_office:
@@ -210,6 +219,21 @@ def campaign_purge(*, actor, campaign_id):
             "handovers": Handover.objects.filter(campaign=campaign).update(
                 received_by="", reference=""
             ),
+            # After the day: reasons and notes may name people or their circumstances.
+            "after_the_day_notes": Capture.objects.filter(campaign=campaign).update(
+                offsite_reason="", chsi_reason="", issue_note=""
+            ),
+            "correction_requests": CorrectionRequest.objects.filter(
+                capture__campaign=campaign
+            ).update(reason="", decision_note=""),
+            "walk_ins": WalkIn.objects.filter(session__campaign=campaign).update(
+                student_no="", name="", unit_text="", resolution_note=""
+            ),
+            "confirmation_imports": ConfirmationImport.objects.filter(campaign=campaign).update(
+                rows=[], file_name=""
+            ),
+            # The delivered photos themselves: files removed from the photo storage.
+            "photos": purge_photos(campaign),
         }
         for upload in RosterImport.objects.filter(campaign=campaign):
             kept = {k: v for k, v in upload.summary.items() if not k.endswith("_sample")}

@@ -12,6 +12,8 @@ from sessions.models import (
     CoordinatorLink,
     CorrectionRequest,
     Device,
+    Photo,
+    PhotoIntake,
     RosterImport,
     SlotUnit,
     Station,
@@ -272,3 +274,23 @@ class UnitPrintsAdmin(ReadOnlyAdmin):
     list_filter = ["campaign"]
     search_fields = ["unit__name"]
     list_select_related = ["unit", "campaign", "recorded_by"]
+
+
+@admin.register(PhotoIntake)
+class PhotoIntakeAdmin(ReadOnlyAdmin):
+    """Deliveries are taken in on the office's photo page; the files are never linked here
+    (personal data, served only through the permission-checked photo view)."""
+
+    list_display = ["uploaded_at", "file_name", "campaign", "session", "status", "uploaded_by"]
+    list_filter = ["campaign", "status"]
+    search_fields = ["file_name"]
+    list_select_related = ["campaign", "session", "uploaded_by"]
+    exclude = ["archive", "rows"]
+
+
+@admin.register(Photo)
+class PhotoAdmin(ReadOnlyAdmin):
+    list_display = ["capture", "size", "width", "height", "mode", "received_at"]
+    search_fields = ["source_name"]
+    list_select_related = ["capture__student"]
+    exclude = ["file", "token"]

@@ -1,8 +1,11 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Student, TrainingUnit
@@ -813,3 +816,128 @@ class UnitPrints(models.Model):
 
     def __str__(self):
         return f"{self.unit} · {self.arrived_at:%Y-%m-%d}"
+
+
+class _PhotoStorage(LazyObject):
+    """storages["photos"], looked up on first use and again after STORAGES changes: a
+    FileField resolves its storage callable once, when the model class is built."""
+
+    def _setup(self):
+        self._wrapped = storages["photos"]
+
+
+_photo_storage = _PhotoStorage()
+
+
+def _reset_photo_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _photo_storage._wrapped = empty
+
+
+setting_changed.connect(_reset_photo_storage)
+
+
+def photo_storage():
+    """The private storage of delivered photos (settings.STORAGES["photos"])."""
+    return _photo_storage
+
+
+class PhotoIntake(models.Model):
+    """A delivered archive of photos, checked and waiting for the office's confirmation.
+
+    The archive itself is kept in the private photo storage until confirmed (then its
+    matched members are stored one by one as Photos and the archive is deleted); `rows`
+    holds what was found in it, per member."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        COMMITTED = "committed", _("已导入")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")
+    )
+    # Shooting numbers are matched within this session's doors.
+    session = models.ForeignKey(
+        CaptureSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("场次"),
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    archive = models.FileField(
+        _("照片压缩包"), storage=photo_storage, upload_to="intake/", max_length=300, blank=True
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # [{"member", "capture_id", "matched_by", "sha256", "size", "width", "height", "mode",
+    #   "dpi", "faults": [...], "warnings": [...], "problem"}, …] as checked.
+    rows = models.JSONField(_("已校验的文件"), default=list)
+    summary = models.JSONField(_("摘要"), default=dict)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PREVIEWED
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("照片接收")
+        verbose_name_plural = _("照片接收")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class Photo(models.Model):
+    """A student's delivered electronic photo (one per capture; a corrected delivery
+    replaces it). Served only through a permission-checked view, by its random `token`."""
+
+    capture = models.OneToOneField(
+        Capture, on_delete=models.CASCADE, related_name="photo", verbose_name=_("采集状态")
+    )
+    token = models.CharField(_("访问令牌"), max_length=40, unique=True, editable=False)
+    file = models.FileField(
+        _("照片文件"), storage=photo_storage, upload_to="photos/", max_length=300
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("文件大小（字节）"))
+    width = models.PositiveIntegerField(_("宽（像素）"))
+    height = models.PositiveIntegerField(_("高（像素）"))
+    mode = models.CharField(_("颜色模式"), max_length=10)
+    dpi = models.PositiveIntegerField(_("分辨率（dpi）"), null=True, blank=True)
+    faults = models.JSONField(_("不合格项"), default=list, blank=True)
+    warnings = models.JSONField(_("提醒项"), default=list, blank=True)
+    source_name = models.CharField(_("原文件名"), max_length=300)
+    intake = models.ForeignKey(
+        PhotoIntake,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("接收批次"),
+    )
+    received_at = models.DateTimeField(_("接收时间"))
+
+    class Meta:
+        verbose_name = _("电子照片")
+        verbose_name_plural = _("电子照片")
+
+    def __str__(self):
+        return f"{self.capture_id}: {self.source_name}"

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from sessions.photos import intake_views as photo_intake_views
+from sessions.photos import views_handover as photo_views
 from sessions.views import aftercare as aftercare_views
 from sessions.views import campaigns as campaign_views
 from sessions.views import confirmation as confirmation_views
@@ -71,6 +73,15 @@ staff_patterns = (
         path("corrections/", correction_views.corrections, name="corrections"),
         path("offsite/", aftercare_views.offsite_followup, name="offsite_followup"),
         path("prints/", aftercare_views.prints, name="prints"),
+        path("photos/", photo_views.photos, name="photos"),
+        path("photos/unit/<int:unit_id>/", photo_views.photos_unit, name="photos_unit"),
+        path("photos/handover.zip", photo_views.photos_zip, name="photos_zip"),
+        path("photos/intake/", photo_intake_views.photo_intake, name="photo_intake"),
+        path(
+            "photos/intake/<int:pk>/",
+            photo_intake_views.photo_intake_preview_page,
+            name="photo_intake_preview",
+        ),
     ],
     "staff",
 )
@@ -88,6 +99,7 @@ unit_patterns = (
             name="confirmation",
         ),
         path("<int:unit_id>/prints/", aftercare_views.unit_prints, name="prints"),
+        path("<int:unit_id>/photos.zip", photo_views.unit_photos_zip, name="photos_zip"),
         # Before capture_action, whose <slug:action> would take "correction" too.
         path(
             "<int:unit_id>/captures/<int:capture_id>/correction/",

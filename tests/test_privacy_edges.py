@@ -86,6 +86,8 @@ PERSONAL = [
     ("staff:shooting_numbers_xlsx", {"session_id": "session_id"}, "office"),
     ("unit:roster_xlsx", {"unit_id": "unit_id"}, "counsellor"),
     ("staff:exceptions_xlsx", {}, "office"),
+    ("staff:photos_zip", {}, "office"),
+    ("unit:photos_zip", {"unit_id": "unit_id"}, "counsellor"),
     # The counsellor's pages and the office's pages with names, numbers or phones.
     ("unit:detail", {"unit_id": "unit_id"}, "counsellor"),
     ("unit:coordinators", {"unit_id": "unit_id"}, "counsellor"),
@@ -100,6 +102,8 @@ PERSONAL = [
     ("unit:prints", {"unit_id": "unit_id"}, "counsellor"),
     ("staff:offsite_followup", {}, "office"),
     ("staff:prints", {}, "office"),
+    ("staff:photos", {}, "office"),
+    ("staff:photos_unit", {"unit_id": "unit_id"}, "office"),
 ]
 
 
@@ -125,5 +129,5 @@ def _names(patterns, namespace=""):
 
 
 def test_every_export_is_in_the_list():
-    exports = {n for n in _names(get_resolver().url_patterns) if n.endswith("_xlsx")}
+    exports = {n for n in _names(get_resolver().url_patterns) if n.endswith(("_xlsx", "_zip"))}
     assert exports <= {name for name, _kw, _who in PERSONAL}

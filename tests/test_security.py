@@ -19,12 +19,14 @@ from sessions.models import (
     Capture,
     CaptureSession,
     ConfirmationImport,
+    PhotoIntake,
     RosterImport,
     Station,
 )
 from sessions.tokens import pass_token
 from tests.conftest import pair_device
 from tests.factories import MembershipFactory, StudentFactory, UserFactory
+from tests.sessions.test_photo_handover import make_photo
 from units.models import TrainingUnit
 
 ROLES = ["anonymous", "student", "coordinator", "counsellor", "station", "office"]
@@ -134,6 +136,21 @@ CASES = [
     ("staff:prints", {}, OFFICE_ONLY),
     ("unit:prints", {"unit_id": "unit_a"}, OWN_UNIT),
     ("unit:prints", {"unit_id": "unit_b"}, OTHER_UNIT),
+    ("staff:photos", {}, OFFICE_ONLY),
+    ("staff:photo_intake", {}, OFFICE_ONLY),
+    ("staff:photo_intake_preview", {"pk": "photo_intake_id"}, OFFICE_ONLY),
+    ("staff:photos_unit", {"unit_id": "unit_a"}, OFFICE_ONLY),
+    ("staff:photos_zip", {}, OFFICE_ONLY),
+    ("unit:photos_zip", {"unit_id": "unit_a"}, OWN_UNIT),
+    ("unit:photos_zip", {"unit_id": "unit_b"}, OTHER_UNIT),
+    # A delivered photo: nobody but the office and the unit's counsellor, and everyone
+    # else gets 404, as for a token that does not exist.
+    (
+        "photo",
+        {"token": "photo_a"},
+        {**dict.fromkeys(ROLES, NOT_FOUND), "counsellor": OK, "office": OK},
+    ),
+    ("photo", {"token": "photo_b"}, {**dict.fromkeys(ROLES, NOT_FOUND), "office": OK}),
     ("station:app", {}, EVERYONE),  # a shell without data: the script asks the API
     ("station:service_worker", {}, EVERYONE),
     ("station:pair", {}, EVERYONE),  # asks before it pairs
@@ -208,7 +225,12 @@ def world(db):
         "confirmation_import_id": ConfirmationImport.objects.create(
             campaign=campaign, file_name="x.xlsx", sha256="0" * 64
         ).pk,
+        "photo_intake_id": PhotoIntake.objects.create(
+            campaign=campaign, file_name="x.zip", sha256="0" * 64
+        ).pk,
         "student_token": pass_token(capture_a.student_id, campaign.pk),
+        "photo_a": make_photo(capture_a).token,
+        "photo_b": make_photo(capture_b).token,
         "link_token": link,
     }
 
@@ -280,6 +302,9 @@ POSTS = [
     ("staff:corrections", {}, "office"),
     ("unit:correction_request", {"unit_id": "unit_a", "capture_id": "capture_a_id"}, "counsellor"),
     ("station:pair", {}, "anonymous"),
+    ("staff:photos_unit", {"unit_id": "unit_a"}, "office"),
+    ("staff:photo_intake", {}, "office"),
+    ("staff:photo_intake_preview", {"pk": "photo_intake_id"}, "office"),
 ]
 
 
@@ -327,6 +352,9 @@ def test_every_post_view_is_in_the_csrf_list():
         "staff:corrections",
         "unit:correction_request",
         "station:pair",
+        "staff:photos_unit",
+        "staff:photo_intake",
+        "staff:photo_intake_preview",
     }
     assert {p[0] for p in POSTS} == post_capable | set()
     # The station API takes POSTs without CSRF because it is authenticated by a header

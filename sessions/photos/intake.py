@@ -1,0 +1,585 @@
+"""Taking in the photographer's delivered photos (issue 15, point 1): an archive is checked
+and matched to the roster, shown to the office, then stored photo by photo on confirmation.
+
+* `photo_intake_preview`: the archive is refused as a whole when it is unsafe or unusable
+  (sessions.photos.archive: nothing is stored); otherwise every file is checked against the
+  image standard (sessions.photos.standard) and matched to a student, and the archive is
+  kept in the private photo storage as a `PhotoIntake` with one row per file and a summary.
+* `photo_intake_commit`: the matched photos are stored, each under a random name, as the
+  student's `Photo` (created, or replaced with a new token); the archive is deleted.
+
+Matching a file's name (without its extension, NFKC, trimmed, letters compared upper-case):
+
+1. a student number of the campaign's roster (not withdrawn) → that student;
+2. a shooting number (拍摄号) recorded at the exit door → the photographed student who got it,
+   within the intake's session (the whole campaign when no session is chosen);
+3. an 18-character ID number, or its last 4 characters, together with a folder named after a
+   training unit (its name or code) → the unit's one student with that ID tail. Without a
+   unit folder the ID tail is not enough (``hint`` ``no_unit_folder``): tails repeat.
+
+The first rule that names anyone decides. A name pointing to two students or more under it
+(a shooting number given twice, a tail shared in a unit) is ``ambiguous``; several files for
+one student are each ``duplicate_student``; one image (same SHA-256) for several students is
+``same_image``; a name matching nobody is ``unmatched``. Students photographed (in the
+session, or the campaign) with no photo stored and none in the archive are listed as missing.
+
+What the commit stores — a decision: every file matched to exactly one student and free of
+problems, *even with a fault of the standard* (wrong size, wrong colour mode) or warnings,
+so that the office and the units see it in the overview with its faults recorded on the
+`Photo`. Not stored: files that are not a readable JPEG at all (``not_jpeg``,
+``unreadable``, ``too_many_pixels``): a Photo is always a JPEG Pillow can open safely (the
+thumbnail and hand-over code rely on it). A student's stored photo is never replaced by such
+a file, nor by one with a problem. The same file (same SHA-256) for the same student changes
+nothing, so a corrected archive can be uploaded again whole.
+
+Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archive_changed``,
+``conflict``, and the archive's own (sessions.photos.archive).
+"""
+
+import hashlib
+import logging
+import re
+import secrets
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from capture_portal.exceptions import DomainError
+from sessions.models import Capture, CaptureSession, Photo, PhotoIntake, photo_storage
+from sessions.photos.archive import open_archive
+from sessions.photos.standard import UNUSABLE, ImageCheck, check_image
+from sessions.services.common import open_campaign
+from units.models import TrainingUnit
+
+logger = logging.getLogger(__name__)
+SAMPLE = 200
+CHUNK = 500
+MAX_MEMBER_PATH = Photo._meta.get_field("source_name").max_length
+
+RULES = {
+    "student_no": gettext_lazy("学号"),
+    "shooting_no": gettext_lazy("拍摄号"),
+    "id_number": gettext_lazy("证件号码 + 单位文件夹"),
+    "id_tail": gettext_lazy("证件号后四位 + 单位文件夹"),
+}
+PROBLEMS = {
+    "unmatched": gettext_lazy("找不到对应的学生"),
+    "ambiguous": gettext_lazy("文件名对应多名学生"),
+    "duplicate_student": gettext_lazy("同一学生有多个文件"),
+    "same_image": gettext_lazy("同一张照片对应多名学生"),
+}
+HINTS = {
+    "no_unit_folder": gettext_lazy(
+        "若文件名是证件号码（或其后四位），照片须放在以培养单位名称或代码命名的文件夹中"
+    ),
+}
+ACTIONS = {
+    "new": gettext_lazy("新增"),
+    "replace": gettext_lazy("替换已有照片"),
+    "unchanged": gettext_lazy("与已有照片相同，不变"),
+}
+
+_ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_ID_TAIL_RE = re.compile(r"^[0-9A-Z]{4}$")
+
+
+def _office_only(actor):
+    if actor.device is not None or not actor.is_office:
+        raise DomainError(_("只有研究生学院工作人员可以接收电子照片。"), "forbidden")
+
+
+def _campaign(campaign_id):
+    return open_campaign(campaign_id, closed_message=_("本次采集活动已结束，不能再接收电子照片。"))
+
+
+def _key(text):
+    return unicodedata.normalize("NFKC", text or "").strip().upper()
+
+
+def _stem(name):
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    return _key(stem)
+
+
+def _add(mapping, key, pk):
+    """mapping[key] is a tuple of capture ids (usually one)."""
+    found = mapping.get(key)
+    if found is None:
+        mapping[key] = (pk,)
+    elif pk not in found:
+        mapping[key] = (*found, pk)
+
+
+class _Roster:
+    """The campaign's students as the file names name them. Two queries (captures with their
+    stored photo, units)."""
+
+    def __init__(self, campaign_id, session_id):
+        self.by_number, self.by_tail, self.by_shooting = {}, {}, {}
+        self.photo = {}  # capture id -> sha256 of the stored photo
+        self.expected = []  # photographed (in the session), for the missing list
+        photographed = Capture.Status.PHOTOGRAPHED
+        rows = (
+            Capture.objects.filter(campaign_id=campaign_id, student__withdrawn=False)
+            .order_by("student__student_no")
+            .values_list(
+                "pk",
+                "student__student_no",
+                "student__unit_id",
+                "student__id_tail",
+                "shooting_no",
+                "session_id",
+                "status",
+                "photo__sha256",
+            )
+        )
+        for pk, number, unit_id, tail, shooting, session, status, sha in rows.iterator(
+            chunk_size=5000
+        ):
+            _add(self.by_number, _key(number), pk)
+            if tail:
+                _add(self.by_tail, (unit_id, _key(tail)), pk)
+            in_scope = session_id is None or session == session_id
+            if status == photographed and in_scope:
+                if shooting:
+                    _add(self.by_shooting, _key(shooting), pk)
+                self.expected.append(pk)
+            if sha:
+                self.photo[pk] = sha
+        self.units = {}
+        for pk, name, code in TrainingUnit.objects.values_list("pk", "name", "code"):
+            self.units.setdefault(_key(name), pk)
+            self.units.setdefault(_key(code), pk)
+
+    def unit_of(self, folders):
+        """The unit named by the nearest folder, or None."""
+        for folder in reversed(folders):
+            unit_id = self.units.get(_key(folder))
+            if unit_id is not None:
+                return unit_id
+        return None
+
+    def match(self, folders, name):
+        """({candidate capture id: rule}, hint) for one file. The rules are tried in order
+        and the first that names anyone decides: the ID tail comes last, because 4-digit
+        shooting numbers in unit folders would otherwise meet some student's tail (one in
+        twenty, in a unit of 500)."""
+        stem = _stem(name)
+        for rule, mapping in (("student_no", self.by_number), ("shooting_no", self.by_shooting)):
+            found = mapping.get(stem)
+            if found:
+                return dict.fromkeys(found, rule), ""
+        rule = (
+            "id_number"
+            if _ID_NUMBER_RE.match(stem)
+            else "id_tail"
+            if _ID_TAIL_RE.match(stem)
+            else None
+        )
+        if rule is None:
+            return {}, ""
+        unit_id = self.unit_of(folders)
+        if unit_id is None:
+            return {}, "no_unit_folder"
+        return dict.fromkeys(self.by_tail.get((unit_id, stem[-4:]), ()), rule), ""
+
+
+def _checked(archive):
+    """(member, ImageCheck) for each member of the archive, in order, one at a time."""
+    standard = settings.PHOTO_STANDARD
+    max_pixels = settings.PHOTO_INTAKE_LIMITS["max_pixels"]
+    for member in archive:
+        if member.data is None:  # a bad CRC or local header: the zip itself is damaged
+            yield member, ImageCheck(size=0, faults=["unreadable"])
+        else:
+            yield member, check_image(member.data, standard=standard, max_pixels=max_pixels)
+
+
+def _read_archive(fileobj, roster):
+    """(rows, files skipped) of the archive: checked, refused (DomainError) or read member
+    by member. The zip's directory is let go on return, before the rows are saved."""
+    with open_archive(fileobj) as archive:
+        rows = []
+        for member, check in _checked(archive):
+            found, hint = roster.match(member.folders, member.name)
+            rows.append(_row(member, check, found, hint))
+        return rows, archive.skipped
+
+
+def _row(member, check, found, hint):
+    """One file as the preview keeps it: only the keys that have a value (20,000 rows fit
+    in the JSON column, and the page and the commit read nothing else)."""
+    row = {"index": member.index, "member": member.path[:MAX_MEMBER_PATH], "size": check.size}
+    if member.data is not None:
+        row["sha256"] = hashlib.sha256(member.data).hexdigest()
+    for key in ("width", "height", "dpi"):
+        value = getattr(check, key)
+        if value is not None:
+            row[key] = value
+    if check.mode:
+        row["mode"] = check.mode
+    if check.faults:
+        row["faults"] = check.faults
+    if check.warnings:
+        row["warnings"] = check.warnings
+    if len(found) == 1:
+        ((pk, rule),) = found.items()
+        row["capture_id"], row["matched_by"] = pk, rule
+    elif found:
+        row["problem"] = "ambiguous"
+        row["candidates"] = sorted(found)
+    else:
+        row["problem"] = "unmatched"
+        if hint:
+            row["hint"] = hint
+    return row
+
+
+def _judge(rows, roster):
+    """Problems between rows (one student twice, one image for two students) and what the
+    commit will do with each row (``action``). Returns the summary's counts."""
+    per_student = defaultdict(int)
+    for row in rows:
+        if "capture_id" in row:
+            per_student[row["capture_id"]] += 1
+    first_student, shared = {}, set()  # image -> its first student; images of several
+    for row in rows:
+        pk = row.get("capture_id")
+        if pk is None:
+            continue
+        if per_student[pk] > 1:
+            row["problem"] = "duplicate_student"
+        elif "sha256" in row and first_student.setdefault(row["sha256"], pk) != pk:
+            shared.add(row["sha256"])
+    for row in rows:
+        if "problem" not in row and row.get("sha256") in shared and "capture_id" in row:
+            row["problem"] = "same_image"
+    for row in rows:
+        if "problem" in row or UNUSABLE & set(row.get("faults", ())):
+            continue
+        stored = roster.photo.get(row["capture_id"])
+        row["action"] = (
+            "new" if stored is None else "unchanged" if stored == row["sha256"] else "replace"
+        )
+    return per_student
+
+
+def _summary(rows, roster, per_student, skipped):
+    counts = defaultdict(int)
+    by_rule, faults, warnings = defaultdict(int), defaultdict(int), defaultdict(int)
+    for row in rows:
+        if "problem" in row:
+            counts[row["problem"]] += 1
+        if "action" in row:
+            counts[row["action"]] += 1
+        elif "capture_id" in row and "problem" not in row:
+            counts["unusable"] += 1
+        if "matched_by" in row:
+            by_rule[row["matched_by"]] += 1
+        if row.get("faults"):
+            counts["with_faults"] += 1
+        if row.get("warnings"):
+            counts["with_warnings"] += 1
+        for code in row.get("faults", ()):
+            faults[code] += 1
+        for code in row.get("warnings", ()):
+            warnings[code] += 1
+    missing = [pk for pk in roster.expected if pk not in per_student and pk not in roster.photo]
+    return {
+        "files": len(rows),
+        "skipped": skipped,
+        "students": len(per_student),
+        "take": counts["new"] + counts["replace"],
+        **{
+            key: counts[key]
+            for key in (
+                "new",
+                "replace",
+                "unchanged",
+                "unusable",
+                "unmatched",
+                "ambiguous",
+                "duplicate_student",
+                "same_image",
+                "with_faults",
+                "with_warnings",
+            )
+        },
+        "by_rule": dict(by_rule),
+        "faults": dict(faults),
+        "warnings": dict(warnings),
+        "missing": len(missing),
+        "missing_sample": missing[:SAMPLE],
+    }
+
+
+def _content_digest(rows):
+    """The intake's `sha256`: of the archive's content — each file's path and SHA-256 —
+    rather than of its bytes, so that the same photos zipped again by another tool are
+    recognised, at no extra pass over the archive. (What the commit stores is checked
+    file by file against the rows.)"""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(f"{row['member']}\0{row.get('sha256', '')}\n".encode())
+    return digest.hexdigest()
+
+
+def photo_intake_preview(*, actor, campaign_id, session_id=None, file_name, fileobj):
+    """Check a delivered archive of photos and match its files to the roster, writing
+    nothing but the `PhotoIntake` that awaits the office's confirmation.
+
+    `fileobj`: the uploaded .zip, a seekable binary file (an UploadedFile). `session_id`
+    (optional) names the session whose shooting numbers the files may carry; it must be
+    the campaign's. Each file gets a row: its checks (sessions.photos.standard), the
+    student it matches and by which rule, its problem, and what the commit will do. The
+    archive is stored in the private photo storage under a random name. The summary's
+    ``same_archive_as`` names an earlier intake of the same photos under the same names.
+
+    Office only. Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``, or
+    one of the archive's codes (sessions.photos.archive), and then stores nothing."""
+    _office_only(actor)
+    campaign = _campaign(campaign_id)
+    if (
+        session_id is not None
+        and not CaptureSession.objects.filter(pk=session_id, campaign=campaign).exists()
+    ):
+        raise DomainError(_("找不到该场次。"), "not_found")
+    roster = _Roster(campaign.pk, session_id)
+    rows, skipped = _read_archive(fileobj, roster)
+    per_student = _judge(rows, roster)
+    summary = _summary(rows, roster, per_student, skipped)
+    sha256 = _content_digest(rows)
+    earlier = (
+        PhotoIntake.objects.filter(campaign=campaign, sha256=sha256)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    summary["same_archive_as"] = earlier
+    intake = PhotoIntake(
+        campaign=campaign,
+        session_id=session_id,
+        file_name=(file_name or "")[:200],
+        sha256=sha256,
+        rows=rows,
+        summary=summary,
+        uploaded_by=actor.user,
+    )
+    # A random name: the office's file name (often a unit or a date) stays in the database.
+    # An upload spooled to disk is moved into a local storage rather than copied.
+    content = fileobj if isinstance(fileobj, File) else File(fileobj)
+    intake.archive.save(f"{secrets.token_hex(16)}.zip", content, save=False)
+    try:
+        with transaction.atomic():
+            intake.save()
+    except BaseException:
+        intake.archive.delete(save=False)
+        raise
+    logger.info("photo intake %s previewed: %d files", intake.pk, len(rows))
+    return intake
+
+
+@dataclass
+class PhotoIntakeResult:
+    intake: PhotoIntake
+    changed: bool
+    created: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    # Matched at the preview, but the student has left the roster since.
+    dropped: int = 0
+
+
+def _write_files(intake, rows):
+    """Store the files of `rows` under random names, before the transaction (no lock is held
+    while files are written). Returns [(row, stored name)]; the caller deletes them if the
+    transaction fails. Each file is checked against the SHA-256 the preview recorded."""
+    storage = photo_storage()
+    written = []
+    if not intake.archive or not intake.archive.storage.exists(intake.archive.name):
+        raise DomainError(
+            _("存档的压缩包已不存在，未导入任何照片；请重新上传。"), "archive_changed"
+        )
+    try:
+        with intake.archive.open("rb") as fileobj, open_archive(fileobj) as archive:
+            for row in rows:
+                member = archive.member(row["index"])
+                data = member.data if member is not None else None
+                if data is None or hashlib.sha256(data).hexdigest() != row["sha256"]:
+                    raise DomainError(
+                        _("存档的压缩包与预览时不一致，未导入任何照片；请重新上传。"),
+                        "archive_changed",
+                    )
+                name = storage.save(f"photos/{secrets.token_hex(16)}.jpg", ContentFile(data))
+                written.append((row, name))
+    except BaseException:
+        _delete(storage, [name for _row, name in written])
+        raise
+    return written
+
+
+def _delete(storage, names):
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # noqa: BLE001 — a file left behind is logged, not fatal
+            logger.warning("photo file could not be deleted")
+
+
+def _apply(intake, written, now):
+    """Create or replace the photos of `written` under their captures' row locks. Returns
+    (created, replaced, unchanged, dropped, names of files no longer needed)."""
+    by_capture = {row["capture_id"]: (row, name) for row, name in written}
+    ids = sorted(by_capture)
+    created, replaced, unneeded = [], [], []
+    unchanged = dropped = 0
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        alive = set(
+            Capture.objects.select_for_update(of=("self",))
+            .filter(pk__in=chunk, campaign_id=intake.campaign_id, student__withdrawn=False)
+            .values_list("pk", flat=True)
+        )
+        existing = {
+            p.capture_id: p for p in Photo.objects.select_for_update().filter(capture_id__in=chunk)
+        }
+        for pk in chunk:
+            row, name = by_capture[pk]
+            photo = existing.get(pk)
+            if pk not in alive:
+                dropped += 1
+                unneeded.append(name)
+                continue
+            if photo is not None and photo.sha256 == row["sha256"]:
+                unchanged += 1
+                unneeded.append(name)
+                continue
+            if photo is None:
+                photo = Photo(capture_id=pk)
+                created.append(photo)
+            else:
+                unneeded.append(photo.file.name)  # the old file, once this commits
+                replaced.append(photo)
+            photo.token = secrets.token_urlsafe(24)
+            photo.file = name
+            photo.sha256 = row["sha256"]
+            photo.size = row["size"]
+            photo.width, photo.height = row["width"], row["height"]
+            photo.mode = row.get("mode", "")
+            photo.dpi = row.get("dpi")
+            photo.faults = row.get("faults", [])
+            photo.warnings = row.get("warnings", [])
+            photo.source_name = row["member"]
+            photo.intake = intake
+            photo.received_at = now
+    Photo.objects.bulk_create(created, batch_size=CHUNK)
+    Photo.objects.bulk_update(
+        replaced,
+        [
+            "token",
+            "file",
+            "sha256",
+            "size",
+            "width",
+            "height",
+            "mode",
+            "dpi",
+            "faults",
+            "warnings",
+            "source_name",
+            "intake",
+            "received_at",
+        ],
+        batch_size=CHUNK,
+    )
+    return len(created), len(replaced), unchanged, dropped, unneeded
+
+
+def photo_intake_commit(*, actor, intake_id):
+    """Store the photos of a previewed intake: each row the preview marked ``new`` or
+    ``replace`` becomes the student's `Photo` — a new random token, the file under a random
+    name in the photo storage — with the checks' faults and warnings recorded.
+
+    The files are written first, outside any lock, each verified against the SHA-256 of the
+    preview; then one transaction locks the intake and the captures, checks again (a
+    student who left the roster is dropped; a photo that became identical meanwhile is left
+    alone), creates and replaces the photos, and marks the intake committed. If it fails the
+    new files are deleted; once it commits the replaced files and the archive are. A second
+    commit changes nothing (``changed=False``).
+
+    Office only. Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``,
+    ``archive_changed``, ``conflict``."""
+    _office_only(actor)
+    intake = PhotoIntake.objects.filter(pk=intake_id).first()
+    if intake is None:
+        raise DomainError(_("找不到这次照片接收记录。"), "not_found")
+    if intake.status == PhotoIntake.Status.COMMITTED:
+        return PhotoIntakeResult(intake=intake, changed=False)
+    _campaign(intake.campaign_id)
+    take = [r for r in intake.rows if r.get("action") in ("new", "replace")]
+    written = _write_files(intake, take) if take else []
+    storage = photo_storage()
+    try:
+        with transaction.atomic():
+            locked = PhotoIntake.objects.select_for_update().filter(pk=intake.pk).first()
+            if locked is None or locked.status == PhotoIntake.Status.COMMITTED:
+                unneeded = [name for _row, name in written]
+                result = PhotoIntakeResult(intake=locked or intake, changed=False)
+            else:
+                intake = locked
+                _campaign(intake.campaign_id)
+                now = timezone.now()
+                created, replaced, unchanged, dropped, unneeded = _apply(intake, written, now)
+                archive = intake.archive.name
+                intake.status = PhotoIntake.Status.COMMITTED
+                intake.committed_by = actor.user
+                intake.committed_at = now
+                intake.summary = {
+                    **intake.summary,
+                    "created": created,
+                    "replaced": replaced,
+                    "unchanged_at_commit": unchanged,
+                    "dropped": dropped,
+                }
+                intake.archive = ""
+                intake.save(
+                    update_fields=["status", "committed_by", "committed_at", "summary", "archive"]
+                )
+                if archive:
+                    unneeded.append(archive)
+                result = PhotoIntakeResult(
+                    intake=intake,
+                    changed=True,
+                    created=created,
+                    replaced=replaced,
+                    unchanged=unchanged,
+                    dropped=dropped,
+                )
+            # Replaced files and the archive go only once the new rows are safely in.
+            transaction.on_commit(lambda: _delete(storage, unneeded))
+    except IntegrityError:
+        _delete(storage, [name for _row, name in written])
+        raise DomainError(
+            _("导入时照片被同时修改，未导入任何照片；请刷新后重试。"), "conflict"
+        ) from None
+    except BaseException:
+        _delete(storage, [name for _row, name in written])
+        raise
+    if result.changed:
+        logger.info(
+            "photo intake %s committed by user %s: +%d ~%d =%d -%d",
+            intake.pk,
+            actor.user.pk if actor.user is not None else None,
+            result.created,
+            result.replaced,
+            result.unchanged,
+            result.dropped,
+        )
+    return result

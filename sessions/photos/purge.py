@@ -1,0 +1,17 @@
+"""Removing a campaign's delivered photos (called by payments.services.campaign_purge)."""
+
+
+def purge_photos(campaign):
+    """Delete the campaign's photo files and intake archives from the photo storage, and
+    their rows. Returns how many photos were removed."""
+    from sessions.models import Photo, PhotoIntake
+
+    photos = list(Photo.objects.filter(capture__campaign=campaign))
+    for photo in photos:
+        photo.file.delete(save=False)
+    for intake in PhotoIntake.objects.filter(campaign=campaign):
+        if intake.archive:
+            intake.archive.delete(save=False)
+    Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()
+    PhotoIntake.objects.filter(campaign=campaign).update(rows=[], file_name="", archive="")
+    return len(photos)

@@ -1,0 +1,793 @@
+"""Issue 15, points 1, 2 and 6: taking in the photographer's archive — the image standard,
+the archive treated as hostile, matching files to students, the preview and the commit.
+
+Every photo is a real JPEG made by Pillow here (tests/photofiles.py)."""
+
+import io
+import logging
+import os
+import struct
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from capture_portal.exceptions import DomainError
+from sessions.models import Campaign, Capture, CaptureSession, Photo, PhotoIntake, photo_storage
+from sessions.photos import archive as archive_module
+from sessions.photos.archive import open_archive
+from sessions.photos.intake import photo_intake_commit, photo_intake_preview
+from sessions.photos.standard import FAULTS, LABELS, WARNINGS, check_image
+from tests import photofiles as pf
+from tests.factories import CaptureSessionFactory, StudentFactory
+from units.models import TrainingUnit
+
+ID_LAW = "11010519900307123X"  # an ID number whose last 4 are 123X
+
+
+# --- the image standard ---------------------------------------------------------------------
+
+
+def test_a_photo_that_meets_the_standard_has_no_fault_and_no_warning():
+    data = pf.jpeg()
+    assert 20 * 1024 <= len(data) <= 40 * 1024
+    check = check_image(data)
+    assert (check.faults, check.warnings) == ([], [])
+    assert (check.width, check.height, check.mode, check.dpi) == (480, 640, "RGB", 300)
+    assert check.usable
+
+
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        (pf.png(), "not_jpeg"),
+        (b"GIF89a not really", "not_jpeg"),
+        (pf.jpeg()[:15_000], "unreadable"),  # cut short: no end-of-image marker
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 40, "unreadable"),
+        (pf.declare_size(pf.jpeg(), 30_000, 30_000), "too_many_pixels"),
+        (pf.jpeg(size=(2400, 3200), noise=0), "too_many_pixels"),
+        (pf.jpeg(size=(640, 480)), "wrong_size"),
+        (pf.jpeg(size=(360, 480)), "wrong_size"),
+        (pf.jpeg(mode="L"), "wrong_mode"),
+        (pf.jpeg(mode="CMYK"), "wrong_mode"),
+    ],
+    ids=[
+        "png",
+        "gif-header",
+        "truncated",
+        "no-frame",
+        "declared-bomb",
+        "too-many-pixels",
+        "landscape",
+        "small",
+        "grayscale",
+        "cmyk",
+    ],
+)
+def test_each_hard_fault(data, fault):
+    check = check_image(data)
+    assert fault in check.faults
+    assert check.usable == (fault in ("wrong_size", "wrong_mode"))
+
+
+def test_a_png_with_alpha_is_not_a_jpeg_whatever_its_name():
+    check = check_image(pf.png(mode="RGBA"))
+    assert check.faults == ["not_jpeg"]
+    assert (check.format, check.mode) == ("PNG", "RGBA")
+
+
+@pytest.mark.parametrize(
+    ("options", "warning"),
+    [
+        ({"dpi": (72, 72)}, "dpi"),
+        ({"dpi": None}, "dpi"),
+        ({"quality": 20}, "too_small"),
+        ({"quality": 98}, "too_large"),
+        ({"background": (255, 255, 255)}, "background"),
+        ({"background": (200, 30, 30)}, "background"),
+    ],
+    ids=["72dpi", "no-dpi", "too-small", "too-large", "white-background", "red-background"],
+)
+def test_each_warning(options, warning):
+    check = check_image(pf.jpeg(**options))
+    assert check.faults == []
+    assert check.warnings == [warning]
+
+
+def test_dpi_within_the_tolerance_is_fine():
+    assert check_image(pf.jpeg(dpi=(290, 290))).warnings == []
+
+
+def test_the_background_is_sampled_at_the_top_corners_and_edge_not_the_shoulders():
+    # The default portrait has dark shoulders across both bottom corners: no warning.
+    assert "background" not in check_image(pf.jpeg()).warnings
+    # Something dark in the top-left corner is noticed.
+    image = pf.portrait()
+    image.paste((20, 20, 20), (0, 0, 60, 60))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85, dpi=(300, 300))
+    assert check_image(buf.getvalue()).warnings == ["background"]
+
+
+def test_a_progressive_jpeg_is_read_too():
+    check = check_image(pf.jpeg(progressive=True))
+    assert (check.faults, check.warnings) == ([], [])
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
+    from PIL import ImageFile
+
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    check = check_image(pf.declare_size(pf.jpeg(), 40_000, 40_000))
+    assert check.faults == ["too_many_pixels"]
+
+
+def test_the_pixel_limit_is_a_setting(settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_pixels": 100_000}
+    assert check_image(pf.jpeg()).faults == ["too_many_pixels"]
+
+
+def test_the_thresholds_are_settings(settings):
+    settings.PHOTO_STANDARD = {
+        **settings.PHOTO_STANDARD,
+        "width": 640,
+        "height": 480,
+        "background": (255, 255, 255),
+    }
+    check = check_image(pf.jpeg(size=(640, 480), background=(255, 255, 255)))
+    assert (check.faults, check.warnings) == ([], [])
+
+
+def test_every_code_has_a_label_in_chinese():
+    assert set(LABELS) == set(FAULTS) | set(WARNINGS)
+    assert all(str(label) for label in LABELS.values())
+
+
+# --- the archive ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(notice):
+    """The notice's campaign and session; students of 法学院 (code 01) and 经济学院."""
+    law = TrainingUnit.objects.get(name="法学院")
+    econ = TrainingUnit.objects.get(name="经济学院")
+    session = CaptureSession.objects.get(campaign=notice)
+
+    def student(no, unit=law, tail="0000", status=Capture.Status.PHOTOGRAPHED, shooting=""):
+        s = StudentFactory(student_no=no, unit=unit, id_tail=tail, name=f"学生{no[-3:]}")
+        capture = Capture.objects.create(student=s, campaign=notice)
+        Capture.objects.filter(pk=capture.pk).update(
+            status=status, shooting_no=shooting, session=session
+        )
+        capture.refresh_from_db()
+        return capture
+
+    return {
+        "campaign": notice,
+        "session": session,
+        "law": law,
+        "econ": econ,
+        "student": student,
+    }
+
+
+def _stored_files():
+    location = photo_storage().location
+    found = set()
+    for root, _dirs, files in os.walk(location):
+        found.update(os.path.join(root, f) for f in files)
+    return found
+
+
+def _preview(office, world, members, session=None, **kwargs):
+    fileobj = members if hasattr(members, "read") else pf.zip_file(members)
+    return photo_intake_preview(
+        actor=office,
+        campaign_id=world["campaign"].pk,
+        session_id=session.pk if session else None,
+        file_name="交付.zip",
+        fileobj=fileobj,
+        **kwargs,
+    )
+
+
+def _row(intake, member):
+    (row,) = [r for r in intake.rows if r["member"] == member]
+    return row
+
+
+def _refused(office, world, fileobj, code):
+    before = _stored_files()
+    with pytest.raises(DomainError) as exc:
+        _preview(office, world, fileobj)
+    assert exc.value.code == code
+    assert PhotoIntake.objects.count() == 0
+    assert _stored_files() == before
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"not a zip at all", pf.jpeg(), pf.png()],
+    ids=["empty-file", "text", "a-jpeg-named-zip", "a-png"],
+)
+def test_not_a_zip_is_refused_and_nothing_is_stored(office, world, payload):
+    error = _refused(office, world, io.BytesIO(payload), "not_zip")
+    assert ".zip" in error.message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../evil.jpg", "photos/../../evil.jpg", "/etc/evil.jpg", "..\\evil.jpg", "C:\\evil.jpg"],
+)
+def test_path_traversal_and_absolute_paths_are_refused(office, world, name):
+    _refused(office, world, pf.zip_file([("ok.jpg", pf.jpeg()), (name, pf.jpeg())]), "unsafe_path")
+
+
+def test_a_zip_bomb_is_refused_from_the_directory(office, world):
+    # 4 MiB of zeros pack into 4 KB: a ratio of ~1000.
+    _refused(
+        office, world, pf.zip_file([("a.jpg", b"\0" * (4 * 1024 * 1024))]), "compression_ratio"
+    )
+
+
+def test_many_small_bombs_are_refused_by_the_total_ratio(office, world):
+    members = [(f"{i}.jpg", b"\0" * 60_000) for i in range(40)]  # each under the floor
+    _refused(office, world, pf.zip_file(members), "compression_ratio")
+
+
+def test_a_member_too_large_is_refused(office, world, settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_member_bytes": 10_000}
+    _refused(office, world, pf.zip_file([("a.jpg", pf.jpeg())]), "member_too_large")
+
+
+def test_overlapping_members_are_refused(office, world):
+    _refused(office, world, io.BytesIO(pf.zip_overlapping()), "overlapping")
+
+
+def test_too_many_members_are_refused_before_zipfile_reads_them(office, world, settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_members": 3}
+    _refused(office, world, pf.zip_file([(f"{i}.jpg", b"x") for i in range(4)]), "too_many_members")
+
+
+def test_a_directory_that_lies_about_its_count_is_counted_anyway(office, world, settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_members": 3}
+    data = bytearray(pf.zip_bytes([(f"{i}.jpg", b"x") for i in range(4)]))
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 1, 1)  # the end record claims one entry
+    _refused(office, world, io.BytesIO(bytes(data)), "too_many_members")
+
+
+def test_an_archive_too_large_is_refused(office, world, settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_archive_bytes": 1000}
+    _refused(office, world, pf.zip_file([("a.jpg", pf.jpeg())]), "archive_too_large")
+
+
+def test_symlinks_and_encrypted_members_are_refused(office, world):
+    _refused(office, world, io.BytesIO(pf.zip_with_symlink()), "symlink")
+    _refused(office, world, io.BytesIO(pf.zip_encrypted([("a.jpg", pf.jpeg())])), "encrypted")
+
+
+def test_an_archive_of_nothing_but_folders_and_junk_is_refused(office, world):
+    members = [("照片/", b""), ("__MACOSX/._a.jpg", b"x"), (".DS_Store", b"x")]
+    _refused(office, world, pf.zip_file(members), "empty")
+
+
+def test_members_are_read_one_at_a_time_and_never_extracted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = pf.zip_bytes([("a.jpg", pf.jpeg()), ("b/c.jpg", pf.jpeg(seed=1))])
+    with open_archive(io.BytesIO(data)) as archive:
+        members = iter(archive)
+        first = next(members)
+        assert (first.folders, first.name) == ((), "a.jpg")
+        assert next(members).path == "b/c.jpg"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_member_with_a_bad_crc_is_an_unreadable_file_not_a_refusal(office, world):
+    world["student"]("2022001")
+    data = pf.zip_bytes([("2022001.jpg", pf.jpeg())], compression=zipfile.ZIP_STORED)
+    intake = _preview(office, world, io.BytesIO(pf.corrupt_member(data, "2022001.jpg")))
+    row = _row(intake, "2022001.jpg")
+    assert row["faults"] == ["unreadable"]
+    assert "action" not in row
+
+
+def test_junk_of_archivers_is_skipped(office, world):
+    world["student"]("2022001")
+    members = [
+        ("2022001.jpg", pf.jpeg()),
+        ("__MACOSX/._2022001.jpg", b"mac resource"),
+        (".DS_Store", b"x"),
+        ("法学院/Thumbs.db", b"x"),
+        ("法学院/", b""),
+    ]
+    intake = _preview(office, world, members)
+    assert [r["member"] for r in intake.rows] == ["2022001.jpg"]
+    assert intake.summary["skipped"] == 3
+
+
+def test_gbk_folder_names_from_chinese_windows_are_read(office, world):
+    world["student"]("2022001", tail="123X")
+    raw = "法学院/123X.jpg".encode("gbk")
+    intake = _preview(office, world, io.BytesIO(pf.zip_with_raw_names([(raw, pf.jpeg())])))
+    row = _row(intake, "法学院/123X.jpg")
+    assert row["matched_by"] == "id_tail"
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def test_each_match_rule(office, world):
+    law, econ, session = world["law"], world["econ"], world["session"]
+    by_number = world["student"]("2022001")
+    by_shooting = world["student"]("2022002", shooting="A0123")
+    by_id = world["student"]("2022003", unit=law, tail="123X")
+    world["student"]("2022004", unit=econ, tail="123X")  # the same tail in another unit
+    by_tail = world["student"]("2022005", unit=econ, tail="0042")
+    by_code = world["student"]("2022006", unit=law, tail="7777")
+    intake = _preview(
+        office,
+        world,
+        [
+            ("2022001.jpg", pf.jpeg(seed=1)),
+            ("a0123.JPG", pf.jpeg(seed=2)),  # letters compared upper-case
+            (f"法学院/{ID_LAW}.jpg", pf.jpeg(seed=3)),
+            ("照片/经济学院/0042.jpg", pf.jpeg(seed=4)),
+            ("01/7777.jpg", pf.jpeg(seed=5)),  # the unit's code as the folder
+        ],
+        session=session,
+    )
+    expected = {
+        "2022001.jpg": (by_number, "student_no"),
+        "a0123.JPG": (by_shooting, "shooting_no"),
+        f"法学院/{ID_LAW}.jpg": (by_id, "id_number"),
+        "照片/经济学院/0042.jpg": (by_tail, "id_tail"),
+        "01/7777.jpg": (by_code, "id_tail"),
+    }
+    for member, (capture, rule) in expected.items():
+        row = _row(intake, member)
+        assert (row["capture_id"], row["matched_by"], row.get("problem")) == (
+            capture.pk,
+            rule,
+            None,
+        ), member
+        assert row["action"] == "new"
+    assert intake.summary["by_rule"] == {
+        "student_no": 1,
+        "shooting_no": 1,
+        "id_number": 1,
+        "id_tail": 2,
+    }
+    assert intake.summary["take"] == 5
+
+
+def test_full_width_digits_and_spaces_in_names_still_match(office, world):
+    capture = world["student"]("2022001")
+    intake = _preview(office, world, [(" ２０２２００１ .jpg", pf.jpeg())])
+    assert intake.rows[0]["capture_id"] == capture.pk
+
+
+def test_an_id_tail_without_a_unit_folder_is_not_enough(office, world):
+    world["student"]("2022001", tail="123X")
+    intake = _preview(office, world, [(f"{ID_LAW}.jpg", pf.jpeg()), ("123X.jpg", pf.jpeg(seed=1))])
+    for row in intake.rows:
+        assert (row["problem"], row["hint"]) == ("unmatched", "no_unit_folder")
+        assert "capture_id" not in row
+
+
+def test_a_shooting_number_in_a_unit_folder_is_not_taken_for_an_id_tail(office, world):
+    shot = world["student"]("2022001", shooting="0815")
+    world["student"]("2022002", tail="0815")  # the same four digits, as an ID tail
+    intake = _preview(office, world, [("法学院/0815.jpg", pf.jpeg())], session=world["session"])
+    row = intake.rows[0]
+    assert (row["capture_id"], row["matched_by"], row.get("problem")) == (
+        shot.pk,
+        "shooting_no",
+        None,
+    )
+
+
+def test_unmatched_files_and_withdrawn_students(office, world):
+    gone = world["student"]("2022009")
+    gone.student.withdrawn = True
+    gone.student.save()
+    intake = _preview(office, world, [("nobody.jpg", pf.jpeg()), ("2022009.jpg", pf.jpeg(seed=1))])
+    assert [r["problem"] for r in intake.rows] == ["unmatched", "unmatched"]
+    assert intake.summary["unmatched"] == 2
+    assert intake.summary["take"] == 0
+
+
+def test_shooting_numbers_are_looked_up_in_the_chosen_session_only(office, world):
+    other = CaptureSessionFactory(campaign=world["campaign"], place="二号楼")
+    here = world["student"]("2022001", shooting="0815")
+    there = world["student"]("2022002", shooting="0815")
+    Capture.objects.filter(pk=there.pk).update(session=other)
+    intake = _preview(office, world, [("0815.jpg", pf.jpeg())], session=world["session"])
+    assert intake.rows[0]["capture_id"] == here.pk
+    # Without a session the number points to both students.
+    intake = _preview(office, world, [("0815.jpg", pf.jpeg())])
+    assert intake.rows[0]["problem"] == "ambiguous"
+    assert intake.rows[0]["candidates"] == sorted([here.pk, there.pk])
+
+
+def test_a_shooting_number_counts_only_for_photographed_students(office, world):
+    world["student"]("2022001", shooting="0815", status=Capture.Status.ARRIVED)
+    intake = _preview(office, world, [("0815.jpg", pf.jpeg())], session=world["session"])
+    assert intake.rows[0]["problem"] == "unmatched"
+
+
+def test_a_name_used_twice_is_ambiguous(office, world):
+    a = world["student"]("2022001", shooting="0815")
+    b = world["student"]("2022002", shooting="0815")  # the reader gave one number twice
+    c = world["student"]("2022003", tail="5678")
+    d = world["student"]("2022004", tail="5678")
+    intake = _preview(
+        office,
+        world,
+        [("0815.jpg", pf.jpeg()), ("法学院/5678.jpg", pf.jpeg(seed=1))],
+        session=world["session"],
+    )
+    assert _row(intake, "0815.jpg")["candidates"] == sorted([a.pk, b.pk])
+    assert _row(intake, "法学院/5678.jpg")["candidates"] == sorted([c.pk, d.pk])
+    assert {r["problem"] for r in intake.rows} == {"ambiguous"}
+    assert intake.summary["ambiguous"] == 2
+
+
+def test_two_photos_for_one_student(office, world):
+    capture = world["student"]("2022001", shooting="0815")
+    intake = _preview(
+        office,
+        world,
+        [("2022001.jpg", pf.jpeg()), ("0815.jpg", pf.jpeg(seed=1))],
+        session=world["session"],
+    )
+    assert [(r["capture_id"], r["problem"]) for r in intake.rows] == [
+        (capture.pk, "duplicate_student"),
+        (capture.pk, "duplicate_student"),
+    ]
+    assert intake.summary["take"] == 0
+    assert intake.summary["duplicate_student"] == 2
+
+
+def test_one_photo_claimed_by_two_numbers(office, world):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    same = pf.jpeg()
+    intake = _preview(office, world, [("2022001.jpg", same), ("2022002.jpg", same)])
+    assert [r["problem"] for r in intake.rows] == ["same_image", "same_image"]
+    assert intake.summary["take"] == 0
+
+
+def test_missing_students_are_those_photographed_without_any_photo(office, world):
+    in_archive = world["student"]("2022001")
+    missing = world["student"]("2022002", shooting="0815")
+    world["student"]("2022003", status=Capture.Status.EXPECTED)  # not photographed
+    other = CaptureSessionFactory(campaign=world["campaign"], place="二号楼")
+    elsewhere = world["student"]("2022004")
+    Capture.objects.filter(pk=elsewhere.pk).update(session=other)
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())], session=world["session"])
+    assert intake.summary["missing_sample"] == [missing.pk]
+    assert in_archive.pk not in intake.summary["missing_sample"]
+    # Without a session: the whole campaign's photographed students.
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    assert intake.summary["missing_sample"] == [missing.pk, elsewhere.pk]
+
+
+def test_a_bad_file_in_a_good_archive_is_listed_with_its_reasons(office, world):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    world["student"]("2022003")
+    intake = _preview(
+        office,
+        world,
+        [
+            ("2022001.jpg", pf.png()),  # a PNG renamed .jpg
+            ("2022002.jpg", pf.jpeg(size=(640, 480), dpi=(72, 72))),
+            ("2022003.jpg", pf.jpeg(background=(255, 255, 255))),
+        ],
+    )
+    png_row = _row(intake, "2022001.jpg")
+    assert png_row["faults"] == ["not_jpeg"] and "action" not in png_row
+    wrong = _row(intake, "2022002.jpg")
+    assert (wrong["faults"], wrong["warnings"], wrong["action"]) == (
+        ["wrong_size"],
+        ["dpi"],
+        "new",
+    )
+    assert _row(intake, "2022003.jpg")["warnings"] == ["background"]
+    assert intake.summary["faults"] == {"not_jpeg": 1, "wrong_size": 1}
+    assert intake.summary["unusable"] == 1
+
+
+def test_rows_keep_no_image_data(office, world):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    assert len(str(intake.rows)) < 500
+
+
+def test_the_archive_is_kept_under_a_random_name(office, world):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    assert intake.archive.name.startswith("intake/") and "交付" not in intake.archive.name
+    assert photo_storage().exists(intake.archive.name)
+    assert intake.file_name == "交付.zip"
+
+
+# --- who may, and a closed campaign ---------------------------------------------------------
+
+
+def test_only_the_office_takes_in_photos(counsellor, office, world):
+    world["student"]("2022001")
+    with pytest.raises(DomainError) as exc:
+        _preview(counsellor, world, [("2022001.jpg", pf.jpeg())])
+    assert exc.value.code == "forbidden"
+    assert PhotoIntake.objects.count() == 0
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    with pytest.raises(DomainError) as exc:
+        photo_intake_commit(actor=counsellor, intake_id=intake.pk)
+    assert exc.value.code == "forbidden"
+    assert Photo.objects.count() == 0
+
+
+def test_a_session_of_another_campaign_is_not_found(office, world):
+    stranger = CaptureSessionFactory()
+    with pytest.raises(DomainError) as exc:
+        _preview(office, world, [("a.jpg", pf.jpeg())], session=stranger)
+    assert exc.value.code == "not_found"
+
+
+def test_a_closed_campaign_takes_in_nothing(office, world):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    Campaign.objects.filter(pk=world["campaign"].pk).update(status=Campaign.Status.CLOSED)
+    with pytest.raises(DomainError) as exc:
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    assert exc.value.code == "campaign_closed"
+    with pytest.raises(DomainError) as exc:
+        _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    assert exc.value.code == "campaign_closed"
+    assert Photo.objects.count() == 0
+
+
+# --- the commit -----------------------------------------------------------------------------
+
+
+def _commit(office, intake, capture):
+    with capture(execute=True):
+        return photo_intake_commit(actor=office, intake_id=intake.pk)
+
+
+def test_commit_stores_each_matched_photo_under_a_random_name(
+    office, world, django_capture_on_commit_callbacks
+):
+    good = world["student"]("2022001")
+    faulty = world["student"]("2022002")
+    world["student"]("2022003")
+    files = {
+        "法学院/2022001.jpg": pf.jpeg(),
+        "2022002.jpg": pf.jpeg(size=(640, 480), seed=1),
+        "2022003.jpg": pf.png(),
+        "stranger.jpg": pf.jpeg(seed=2),
+    }
+    intake = _preview(office, world, files)
+    archive = intake.archive.name
+    result = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert (result.changed, result.created, result.replaced) == (True, 2, 0)
+    photo = Photo.objects.get(capture=good)
+    assert len(photo.token) >= 32
+    assert photo.file.name.startswith("photos/") and "2022001" not in photo.file.name
+    with photo.file.open("rb") as f:
+        assert f.read() == files["法学院/2022001.jpg"]
+    assert (photo.width, photo.height, photo.mode, photo.dpi) == (480, 640, "RGB", 300)
+    assert (photo.faults, photo.warnings, photo.source_name) == ([], [], "法学院/2022001.jpg")
+    assert photo.intake == intake and photo.sha256 == _row(intake, "法学院/2022001.jpg")["sha256"]
+    # A photo with a fault of the standard is stored, its fault recorded; a PNG is not.
+    assert Photo.objects.get(capture=faulty).faults == ["wrong_size"]
+    assert Photo.objects.count() == 2
+    intake.refresh_from_db()
+    assert intake.status == PhotoIntake.Status.COMMITTED and intake.committed_at
+    assert not intake.archive and not photo_storage().exists(archive)
+
+
+def test_a_second_commit_changes_nothing(office, world, django_capture_on_commit_callbacks):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    _commit(office, intake, django_capture_on_commit_callbacks)
+    photo = Photo.objects.get()
+    files = _stored_files()
+    again = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert again.changed is False
+    assert Photo.objects.get().token == photo.token
+    assert _stored_files() == files
+
+
+def test_reuploading_the_same_archive_changes_nothing(
+    office, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    files = [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(seed=1))]
+    _commit(office, _preview(office, world, files), django_capture_on_commit_callbacks)
+    before = {p.capture_id: (p.token, p.file.name) for p in Photo.objects.all()}
+    stored = _stored_files()
+    intake = _preview(office, world, files)
+    assert (intake.summary["unchanged"], intake.summary["take"]) == (2, 0)
+    assert intake.summary["same_archive_as"] is not None
+    result = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert (result.created, result.replaced) == (0, 0)
+    assert {p.capture_id: (p.token, p.file.name) for p in Photo.objects.all()} == before
+    assert _stored_files() == stored  # and the second archive is gone too
+
+
+def test_a_corrected_archive_replaces_only_the_changed_photo(
+    office, world, django_capture_on_commit_callbacks
+):
+    a = world["student"]("2022001")
+    b = world["student"]("2022002")
+    first = [("2022001.jpg", pf.jpeg(background=(255, 255, 255))), ("2022002.jpg", pf.jpeg(seed=1))]
+    _commit(office, _preview(office, world, first), django_capture_on_commit_callbacks)
+    old_a, old_b = Photo.objects.get(capture=a), Photo.objects.get(capture=b)
+    corrected = [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(seed=1))]
+    intake = _preview(office, world, corrected)
+    assert [r["action"] for r in intake.rows] == ["replace", "unchanged"]
+    result = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert (result.created, result.replaced, result.unchanged) == (0, 1, 0)
+    new_a = Photo.objects.get(capture=a)
+    assert new_a.pk == old_a.pk and new_a.token != old_a.token
+    assert new_a.warnings == [] and new_a.file.name != old_a.file.name
+    assert not photo_storage().exists(old_a.file.name)
+    assert Photo.objects.get(capture=b).token == old_b.token
+
+
+def test_a_failed_commit_leaves_no_file_and_no_photo(
+    office, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(seed=1))])
+    stored = _stored_files()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Photo.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        _commit(office, intake, django_capture_on_commit_callbacks)
+    assert Photo.objects.count() == 0
+    assert _stored_files() == stored
+    intake.refresh_from_db()
+    assert intake.status == PhotoIntake.Status.PREVIEWED and intake.archive
+
+
+def test_a_student_who_left_the_roster_since_the_preview_is_dropped(
+    office, world, django_capture_on_commit_callbacks
+):
+    capture = world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    capture.student.withdrawn = True
+    capture.student.save()
+    stored = _stored_files()
+    result = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert (result.created, result.dropped) == (0, 1)
+    assert Photo.objects.count() == 0
+    assert _stored_files() <= stored  # the written file is removed again, the archive too
+
+
+def test_an_archive_changed_in_storage_is_refused(office, world):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    storage = photo_storage()
+    path = storage.path(intake.archive.name)
+    with open(path, "wb") as f:
+        f.write(pf.zip_bytes([("2022001.jpg", pf.jpeg(seed=9))]))
+    stored = _stored_files()
+    with pytest.raises(DomainError) as exc:
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    assert exc.value.code == "archive_changed"
+    assert Photo.objects.count() == 0 and _stored_files() == stored
+
+
+def test_logs_name_ids_only(office, world, caplog, django_capture_on_commit_callbacks):
+    world["student"]("2022001")
+    with caplog.at_level(logging.INFO, logger="sessions.photos.intake"):
+        intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+        _commit(office, intake, django_capture_on_commit_callbacks)
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "photo intake" in text and "2022001" not in text and "交付" not in text
+
+
+def test_the_archive_module_refuses_without_reading_members(monkeypatch, settings):
+    settings.PHOTO_INTAKE_LIMITS = {**settings.PHOTO_INTAKE_LIMITS, "max_members": 2}
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a member was read")
+
+    hostile = [
+        (pf.zip_bytes([("a.jpg", b"\0" * 4_000_000)]), "compression_ratio"),
+        (pf.zip_bytes([("../a.jpg", b"x")]), "unsafe_path"),
+        (pf.zip_bytes([(f"{i}.jpg", b"x") for i in range(3)]), "too_many_members"),
+    ]
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_reading)
+    for data, code in hostile:
+        with pytest.raises(DomainError) as exc:
+            with open_archive(io.BytesIO(data)):
+                pass
+        assert exc.value.code == code
+    assert archive_module.RATIO_FLOOR > 0
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def _upload(client, data, name="photos.zip", session=""):
+    return client.post(
+        reverse("staff:photo_intake"),
+        {
+            "file": SimpleUploadedFile(name, data, content_type="application/zip"),
+            "session": session,
+        },
+    )
+
+
+def test_the_office_uploads_previews_and_confirms(
+    client, office_user, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    client.force_login(office_user)
+    page = client.get(reverse("staff:photo_intake"))
+    assert page.status_code == 200
+    assert world["session"].place in page.content.decode()
+    data = pf.zip_bytes(
+        [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(mode="L")), ("x.jpg", pf.jpeg(seed=3))]
+    )
+    response = _upload(client, data, session=str(world["session"].pk))
+    intake = PhotoIntake.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:photo_intake_preview", args=[intake.pk])
+    assert intake.session == world["session"]
+    page = client.get(response["Location"]).content.decode()
+    assert str(LABELS["wrong_mode"]) in page
+    assert "找不到对应的学生" in page and "x.jpg" in page
+    assert 'id="confirm-intake"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("staff:photo_intake_preview", args=[intake.pk]))
+    assert response.status_code == 302
+    assert Photo.objects.count() == 2
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="committed"' in page and 'id="confirm-intake"' not in page
+    assert "photo-intake-links" in client.get(reverse("staff:index")).content.decode()
+
+
+def test_a_refused_archive_is_explained_on_the_form(client, office_user, world):
+    client.force_login(office_user)
+    response = _upload(client, pf.zip_bytes([("../x.jpg", pf.jpeg())]))
+    assert response.status_code == 200
+    assert "上级目录" in response.content.decode()
+    assert PhotoIntake.objects.count() == 0
+
+
+def test_the_preview_page_reads_a_fixed_number_of_queries(client, office_user, world):
+    client.force_login(office_user)
+    counts = []
+    for n in (2, 12):
+        for i in range(n):
+            world["student"](f"20{n:02d}{i:03d}")
+        files = [(f"20{n:02d}{i:03d}.jpg", pf.jpeg(dpi=None, seed=i)) for i in range(n)]
+        files += [(f"nobody{i}.jpg", pf.jpeg(seed=100 + i)) for i in range(n)]
+        _upload(client, pf.zip_bytes(files))
+        intake = PhotoIntake.objects.order_by("-pk").first()
+        with CaptureQueriesContext(connection) as queries:
+            assert (
+                client.get(reverse("staff:photo_intake_preview", args=[intake.pk])).status_code
+                == 200
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
