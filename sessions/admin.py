@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from sessions.models import (
+    Announcement,
     Campaign,
     CampaignEvent,
     Capture,
@@ -294,3 +295,13 @@ class PhotoAdmin(ReadOnlyAdmin):
     search_fields = ["source_name"]
     list_select_related = ["capture__student"]
     exclude = ["file", "token"]
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(ReadOnlyAdmin):
+    """Posted and withdrawn on the office's announcements page (a logged service)."""
+
+    list_display = ["starts_at", "text", "campaign", "session", "ends_at", "withdrawn_at"]
+    list_filter = ["campaign"]
+    search_fields = ["text", "text_en"]
+    list_select_related = ["campaign", "session"]

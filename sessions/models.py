@@ -379,6 +379,9 @@ class CaptureLog(models.Model):
     # A door scan outside the student's own window ("early"/"late") or session
     # ("other_session", where the office allows it): counted apart on the dashboard.
     window = models.CharField(_("时段偏差"), max_length=14, blank=True, default="")
+    # Where the step was recorded from: "" (a door, a page), "paper" (a paper sign-in sheet
+    # recorded afterwards, sessions.paper).
+    source = models.CharField(_("来源"), max_length=10, blank=True, default="")
     # Namespaced by the server (sessions.services.captures.client_key / server_key), so
     # that a device's keys cannot collide with another device's or with the server's own.
     idempotency_key = models.CharField(
@@ -941,3 +944,44 @@ class Photo(models.Model):
 
     def __str__(self):
         return f"{self.capture_id}: {self.source_name}"
+
+
+class Announcement(models.Model):
+    """A short notice from the office on every screen (home, student pages, stations,
+    boards) of a campaign or one session, until its end time. Kept after it ends."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="announcements", verbose_name=_("采集活动")
+    )
+    # Only this session's stations and board (and its students' pages); None: everyone.
+    session = models.ForeignKey(
+        CaptureSession,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="announcements",
+        verbose_name=_("场次"),
+    )
+    text = models.CharField(_("内容"), max_length=300)
+    text_en = models.CharField(_("内容（英文）"), max_length=300, blank=True)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("撤下时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发布人"),
+    )
+    created_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("公告")
+        verbose_name_plural = _("公告")
+        indexes = [models.Index(fields=["campaign", "ends_at"], name="announcement_live_idx")]
+
+    def __str__(self):
+        return self.text[:40]

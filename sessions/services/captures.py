@@ -215,6 +215,7 @@ def _perform(
     shooting_no="",
     confirmed=True,
     session_id=None,
+    source="",
 ):
     """The one write path of captures (see the module docstring).
 
@@ -226,7 +227,8 @@ def _perform(
     to (where the undone scan found the student). `confirmed`: a door scan of a student
     with an attention note goes ahead only once the operator confirmed (``attention``).
     `idempotency_key`: as stored (client_key / server_key). `session_id`: the session the
-    capture moves to with the change (a make-up move).
+    capture moves to with the change (a make-up move). `source`: where it was recorded from
+    ("paper": a paper sign-in sheet recorded afterwards), kept on the log rows.
 
     Returns [TransitionResult] of the one capture (`find`), or how many moved (bulk).
     """
@@ -279,6 +281,7 @@ def _perform(
                     idempotency_key=idempotency_key,
                     shooting_no=shooting_no,
                     session_id=session_id,
+                    source=source,
                 )
                 moved += len(written)
                 if strict:
@@ -412,6 +415,7 @@ def _write(
     idempotency_key,
     shooting_no,
     session_id,
+    source="",
 ):
     """Apply checked moves under their locks: one UPDATE per target status, one INSERT of
     the log rows. Returns their results."""
@@ -433,6 +437,7 @@ def _write(
             note=_number_note(capture, shooting_no, note) if numbers else note[:200],
             idempotency_key=idempotency_key,
             window=getattr(capture, "window_tag", ""),
+            source=source,
         )
         for capture, target in moves
     ]
@@ -650,7 +655,15 @@ def capture_transition(
 
 
 def captures_transition_many(
-    *, actor, capture_ids, action, note="", occurred_at=None, session_id=None
+    *,
+    actor,
+    capture_ids,
+    action,
+    note="",
+    occurred_at=None,
+    session_id=None,
+    station="",
+    source="",
 ):
     """Move many captures at once (closing a session, a unit's absentees off-site, a
     make-up move with `session_id`), in chunks inside the caller's transaction or one of
@@ -663,4 +676,6 @@ def captures_transition_many(
         note=note,
         occurred_at=occurred_at,
         session_id=session_id,
+        station=station,
+        source=source,
     )
