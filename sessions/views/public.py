@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
 from sessions import passes, selectors
+from sessions.announcements import live_announcements
 from sessions.forms import LookupForm
 from sessions.tokens import pass_token
 
@@ -28,7 +29,16 @@ NUMBER_FAILURE_RATE = "20/15m"
 @require_safe
 def home(request):
     """The campaign notice, rendered from the database."""
-    return render(request, "capture_sessions/home.html", {"notice": selectors.public_notice()})
+    notice = selectors.public_notice()
+    return render(
+        request,
+        "capture_sessions/home.html",
+        {
+            "notice": notice,
+            # The campaign-wide ones only: a session's are for its own students and doors.
+            "announcements": live_announcements(notice.campaign.pk if notice else None),
+        },
+    )
 
 
 @require_safe
@@ -62,7 +72,9 @@ def rate_limited(request, exception=None, retry_after=60, number=False):
         {"minutes": minutes, "number_locked": number},
         status=429,
     )
-    response["Retry-After"] = str(retry_after)
+    # django-ratelimit's window can end this very second (time_left 0): never tell a
+    # client to retry at once.
+    response["Retry-After"] = str(max(1, retry_after))
     return response
 
 
@@ -105,9 +117,9 @@ def lookup(request):
     )
 
 
-def _page_context(request, token):
+def _page_context(request, token, announcements=True):
     page = selectors.access_student_page(token)
-    return {
+    context = {
         "page": page,
         "capture": page.capture,
         "student": page.capture.student,
@@ -117,6 +129,12 @@ def _page_context(request, token):
         "coordinators": page.coordinators,
         "token": token,
     }
+    if announcements:
+        # The campaign-wide announcements and those of the student's own session.
+        context["announcements"] = live_announcements(
+            page.capture.campaign_id, page.session.pk if page.session else None
+        )
+    return context
 
 
 @never_cache
@@ -142,7 +160,7 @@ def pass_qr(request, token):
 @never_cache
 @require_safe
 def pass_calendar(request, token):
-    context = _page_context(request, token)
+    context = _page_context(request, token, announcements=False)
     session = context["session"]
     if session is None:
         from django.http import Http404
