@@ -193,14 +193,15 @@ class _Roster:
 
 
 def _checked(archive):
-    """(member, ImageCheck) for each member of the archive, in order, one at a time."""
+    """(member, its SHA-256, ImageCheck) for each member of the archive, in order, one
+    at a time; each member is hashed as it is read (PhotoArchive.hashed)."""
     standard = settings.PHOTO_STANDARD
     max_pixels = settings.PHOTO_INTAKE_LIMITS["max_pixels"]
-    for member in archive:
+    for member, sha in archive.hashed():
         if member.data is None:  # a bad CRC or local header: the zip itself is damaged
-            yield member, ImageCheck(size=0, faults=["unreadable"])
+            yield member, sha, ImageCheck(size=0, faults=["unreadable"])
         else:
-            yield member, check_image(member.data, standard=standard, max_pixels=max_pixels)
+            yield member, sha, check_image(member.data, standard=standard, max_pixels=max_pixels)
 
 
 def _read_archive(fileobj, roster):
@@ -208,18 +209,18 @@ def _read_archive(fileobj, roster):
     by member. The zip's directory is let go on return, before the rows are saved."""
     with open_archive(fileobj) as archive:
         rows = []
-        for member, check in _checked(archive):
+        for member, sha, check in _checked(archive):
             found, hint = roster.match(member.folders, member.name)
-            rows.append(_row(member, check, found, hint))
+            rows.append(_row(member, sha, check, found, hint))
         return rows, archive.skipped
 
 
-def _row(member, check, found, hint):
+def _row(member, sha, check, found, hint):
     """One file as the preview keeps it: only the keys that have a value (20,000 rows fit
     in the JSON column, and the page and the commit read nothing else)."""
     row = {"index": member.index, "member": member.path[:MAX_MEMBER_PATH], "size": check.size}
-    if member.data is not None:
-        row["sha256"] = hashlib.sha256(member.data).hexdigest()
+    if sha is not None:
+        row["sha256"] = sha
     for key in ("width", "height", "dpi"):
         value = getattr(check, key)
         if value is not None:
