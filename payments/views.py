@@ -18,6 +18,7 @@ from payments import exports, selectors, services
 from payments.forms import HandoverForm, PayForm, RefundForm, ReverseForm
 from sessions import aftercare_selectors
 from sessions import selectors as session_selectors
+from sessions.messages import unit_messages
 from sessions.models import Capture
 from sessions.views.aftercare import apply_prints_post
 from units.selectors import access_unit
@@ -63,7 +64,10 @@ def coordinator_page(request, token):
     # CHSI dispute's reason is not for a fellow student).
     prints = aftercare_selectors.print_sheet(unit, campaign, rows=captures)
     aftercare_selectors.tag_rows(captures, campaign, arrived=prints.arrived, reasons=False)
-    context.update(coordinator=True, token=token, prints=prints)
+    # Ready-to-send group messages with the unit's own windows (two queries: its
+    # placements and its coordinators).
+    group_messages = unit_messages(unit, campaign, f"{request.scheme}://{request.get_host()}")
+    context.update(coordinator=True, token=token, prints=prints, group_messages=group_messages)
     return render(request, "payments/sheet.html", context)
 
 

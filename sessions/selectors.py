@@ -640,6 +640,8 @@ def board_data(session, now=None):
     """The waiting-area board as JSON-ready data: unit names and counts, no person."""
     from django.utils import timezone
 
+    from sessions.announcements import announcements_json, live_announcements
+
     p = session_progress(session, now, off=False)
 
     def window(w):
@@ -669,6 +671,10 @@ def board_data(session, now=None):
             for u in w.units
         ],
         "overall": {"done": p.photographed, "total": p.expected_on_site},
+        # The campaign's and this session's, shown large at the top of the board.
+        "announcements": announcements_json(
+            live_announcements(session.campaign_id, session.pk, now=p.now)
+        ),
     }
 
 

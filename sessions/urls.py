@@ -3,10 +3,13 @@ from django.urls import path
 from sessions.photos import intake_views as photo_intake_views
 from sessions.photos import views_handover as photo_views
 from sessions.views import aftercare as aftercare_views
+from sessions.views import announcements as announcement_views
 from sessions.views import campaigns as campaign_views
 from sessions.views import confirmation as confirmation_views
 from sessions.views import corrections as correction_views
 from sessions.views import makeup as makeup_views
+from sessions.views import paper as paper_views
+from sessions.views import posters as poster_views
 from sessions.views import staff, station, unit, walkins
 
 staff_patterns = (
@@ -23,9 +26,26 @@ staff_patterns = (
             name="schedule_print",
         ),
         path("sessions/<int:session_id>/schedule.xlsx", staff.schedule_xlsx, name="schedule_xlsx"),
+        path("sessions/<int:session_id>/poster/", poster_views.poster, name="poster"),
         path("coordinators/", staff.coordinators, name="coordinators"),
         path("coordinators.xlsx", staff.coordinators_xlsx, name="coordinators_xlsx"),
         path("sessions/<int:session_id>/live/", staff.live, name="live"),
+        path("sessions/<int:session_id>/paper/", paper_views.paper_index, name="paper_index"),
+        path(
+            "sessions/<int:session_id>/paper/<int:unit_id>/",
+            paper_views.paper_sheet,
+            name="paper_sheet",
+        ),
+        path(
+            "sessions/<int:session_id>/paper/<int:unit_id>.xlsx",
+            paper_views.paper_sheet_xlsx,
+            name="paper_sheet_xlsx",
+        ),
+        path(
+            "sessions/<int:session_id>/paper/record/",
+            paper_views.paper_record,
+            name="paper_record",
+        ),
         path("sessions/<int:session_id>/close/", staff.close_session, name="close_session"),
         path(
             "sessions/<int:session_id>/shooting-numbers/",
@@ -38,6 +58,7 @@ staff_patterns = (
             name="shooting_numbers_xlsx",
         ),
         path("absentees/", staff.absentees, name="absentees"),
+        path("announcements/", announcement_views.announcements_page, name="announcements"),
         path("makeup/new/", makeup_views.makeup_new, name="makeup_new"),
         path("sessions/<int:session_id>/makeup/", makeup_views.makeup_move, name="makeup_move"),
         path("stations/", staff.stations, name="stations"),

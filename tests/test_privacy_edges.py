@@ -86,6 +86,7 @@ PERSONAL = [
     ("staff:shooting_numbers_xlsx", {"session_id": "session_id"}, "office"),
     ("unit:roster_xlsx", {"unit_id": "unit_id"}, "counsellor"),
     ("staff:exceptions_xlsx", {}, "office"),
+    ("staff:paper_sheet_xlsx", {"session_id": "session_id", "unit_id": "unit_id"}, "office"),
     ("staff:photos_zip", {}, "office"),
     ("unit:photos_zip", {"unit_id": "unit_id"}, "counsellor"),
     # The counsellor's pages and the office's pages with names, numbers or phones.

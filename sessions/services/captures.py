@@ -82,6 +82,9 @@ RULES = {
         {S.PHOTOGRAPHED: (S.ARRIVED, S.EXPECTED), S.ARRIVED: (S.EXPECTED,)},
         STATION,
     ),
+    # A paper sign-in sheet recorded by the office afterwards (sessions.paper).
+    "paper_arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, OFFICE),
+    "paper_photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, OFFICE),
     "mark_absent": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, OFFICE),
     "send_offsite": Rule(frozenset({S.EXPECTED, S.ABSENT}), S.OFFSITE, UNIT),
     # After the day: a wrong photo redone at a Xinhua centre instead (the exception queue).
@@ -515,6 +518,7 @@ def capture_scan(
     occurred_at=None,
     idempotency_key=None,
     confirmed=False,
+    source="",
 ):
     """A door scan: `action` "arrive" or "photograph" of the capture `find` names (e.g.
     {"campaign_id": …, "student__student_no": …}), read once, under its lock. Refuses a
@@ -527,6 +531,7 @@ def capture_scan(
         occurred_at=occurred_at,
         idempotency_key=idempotency_key,
         confirmed=confirmed,
+        source=source,
     )
 
 

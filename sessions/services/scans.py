@@ -193,9 +193,14 @@ def scan_record(
     occurred_at=None,
     confirm=False,
     station_id=None,
+    paper=False,
 ):
-    """Record a scan at the actor's station (a device). Returns a ScanAnswer; refusals about
-    the student are red answers, not exceptions, so that the operator always sees one line.
+    """Record a scan at the actor's station (a device). `paper`: the station reads a paper
+    sign-in sheet's row codes afterwards ("from paper" mode): the step is stamped with the
+    student's window start on the session's day and logged with the source "paper".
+
+    Returns a ScanAnswer; refusals about the student are red answers, not exceptions, so
+    that the operator always sees one line.
 
     A pass, a student number or a pick from a list is read once, under the row's lock, by
     the transition itself (captures.capture_scan); a name is looked up first.
@@ -234,13 +239,15 @@ def scan_record(
         by, value = "capture", capture.pk if capture else None
     if error is None:
         try:
-            return _recorded(actor, station, by, value, when, key, confirm, scanned)
+            return _recorded(actor, station, by, value, when, key, confirm, scanned, paper)
         except DomainError as exc:
             if exc.code != "not_found":
                 raise
         capture, candidates, error = _red_for_nobody(campaign_id, by, value)
         if capture is not None:  # a one-word name after all
-            return _recorded(actor, station, "capture", capture.pk, when, key, confirm, scanned)
+            return _recorded(
+                actor, station, "capture", capture.pk, when, key, confirm, scanned, paper
+            )
     if candidates:
         return ScanAnswer(
             "choose",
@@ -256,22 +263,45 @@ def scan_record(
 _FIND = {"capture": "pk", "student": "student_id", "student_no": "student__student_no"}
 
 
-def _recorded(actor, station, by, value, when, key, confirm, scanned):
+def _window_start(find):
+    """When the student `find` names was due: their unit's window start in their own
+    session (the session's start without a window), as an aware datetime; None if nobody."""
+    row = (
+        Capture.objects.filter(**find)
+        .values("session__date", "session__start", "session_id", "student__unit_id")
+        .first()
+    )
+    if row is None or row["session_id"] is None:
+        return None
+    placed = (
+        SlotUnit.objects.filter(session_id=row["session_id"], unit_id=row["student__unit_id"])
+        .values_list("slot__start", flat=True)
+        .first()
+    )
+    start = placed or row["session__start"]
+    return timezone.make_aware(dt.datetime.combine(row["session__date"], start))
+
+
+def _recorded(actor, station, by, value, when, key, confirm, scanned, paper=False):
     """The scan's transition, on the capture `by` names in the station's campaign.
     Raises DomainError ``not_found`` (nobody there) and the caller's errors (_refused)."""
+    find = {
+        "campaign_id": station.session.campaign_id,
+        "student__withdrawn": False,
+        _FIND[by]: value,
+    }
+    if paper:
+        when = _window_start(find) or when
     try:
         result = capture_scan(
             actor=actor,
             action="arrive" if station.kind == Station.Kind.ARRIVAL else "photograph",
-            find={
-                "campaign_id": station.session.campaign_id,
-                "student__withdrawn": False,
-                _FIND[by]: value,
-            },
+            find=find,
             station=station.name,
             occurred_at=when,
             idempotency_key=key,
             confirmed=confirm,
+            source="paper" if paper else "",
         )
     except DomainError as exc:
         if exc.code == "not_found":

@@ -45,7 +45,13 @@ def _data(session):
     if session is None or not (
         session.schedule_published or session.kind == CaptureSession.Kind.MAKEUP
     ):
-        return JsonResponse(EMPTY)
+        if session is None:
+            return JsonResponse(EMPTY)
+        # Before the schedule is out, the screen still carries the office's announcements.
+        from sessions.announcements import announcements_json, live_announcements
+
+        live = live_announcements(session.campaign_id, session.pk)
+        return JsonResponse({**EMPTY, "announcements": announcements_json(live)})
     return JsonResponse(selectors.board_data(session))
 
 

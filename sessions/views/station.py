@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from capture_portal.exceptions import DomainError
 from sessions import selectors, services
+from sessions.announcements import announcements_json, live_announcements
 from sessions.devices import device_required
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -200,6 +201,10 @@ def api_status(request):
                 "closed": session.closed_at is not None,
             },
             "recent": [_recent_json(log) for log in selectors.station_recent(station, limit=10)],
+            # The campaign's and this session's; station.js shows them in its banner.
+            "announcements": announcements_json(
+                live_announcements(session.campaign_id, session.pk)
+            ),
         }
     )
 
@@ -229,6 +234,7 @@ def api_scan(request):
         idempotency_key=_key(data),
         occurred_at=_time(data),
         confirm=data.get("confirm") is True,
+        paper=data.get("paper") is True,
     )
     return JsonResponse(answer.as_json())
 

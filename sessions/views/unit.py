@@ -16,6 +16,7 @@ from capture_portal.permissions import counsellor_required
 from capture_portal.xlsx import xlsx_response
 from sessions import aftercare_selectors, exports, makeup_selectors, selectors, services
 from sessions.forms import CoordinatorForm, ReasonForm
+from sessions.messages import unit_messages
 from sessions.models import Capture
 from sessions.photos.selectors import unit_photo_tokens
 from sessions.tokens import pass_token
@@ -55,6 +56,11 @@ def unit_detail(request, unit_id):
     # and the off-site students whose sheet has not come in, with their phones.
     arrival = aftercare_selectors.prints_arrival(unit, campaign)
     aftercare_selectors.tag_rows(rows, campaign, arrived=arrival is not None)
+    coordinators = selectors.unit_coordinators(unit, campaign)
+    # Ready-to-send group messages with the unit's own windows (one query: its placements).
+    group_messages = unit_messages(
+        unit, campaign, f"{request.scheme}://{request.get_host()}", coordinators=coordinators
+    )
     return render(
         request,
         "capture_sessions/unit/detail.html",
@@ -64,7 +70,8 @@ def unit_detail(request, unit_id):
             "rows": rows,
             "counts": counts,
             "total": len(rows),
-            "coordinators": selectors.unit_coordinators(unit, campaign),
+            "coordinators": coordinators,
+            "group_messages": group_messages,
             "reason_form": ReasonForm(),
             "Status": Capture.Status,
             "link_token": selectors.coordinator_link_token(unit, campaign),

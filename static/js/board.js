@@ -11,8 +11,26 @@
     $(unitsId).textContent = w && w.units.length ? w.units.join("、") : none;
   }
 
+  // Office announcements, large, above everything; English text on an English board
+  // when the office gave one.
+  function announcements(list) {
+    const box = $("announcements");
+    if (!box) return;
+    const english = document.documentElement.lang === "en";
+    box.replaceChildren(
+      ...(list || []).map((a) => {
+        const p = document.createElement("p");
+        p.className = "units-big announcement";
+        p.textContent = english && a.text_en ? a.text_en : a.text;
+        return p;
+      }),
+    );
+    box.hidden = !list || list.length === 0;
+  }
+
   function render(data) {
     $("clock").textContent = data.time || "--:--";
+    announcements(data.announcements);
     window_(data.current, "current-time", "current-units");
     window_(data.next, "next-time", "next-units");
     $("overall").textContent = `${data.overall.done} / ${data.overall.total}`;

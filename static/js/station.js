@@ -527,15 +527,45 @@
     input.focus();
     hideShooting();
     if (!code) return;
+    const paper = $("paper-mode");
     enqueue({
       key: newKey(),
       code,
       occurred_at: new Date().toISOString(),
       station: info ? info.station.id : undefined,
+      // Reading a paper sign-in sheet afterwards: the server stamps the student's window.
+      ...(paper && paper.checked ? { paper: true } : {}),
       attempts: 0,
       typed_at: Date.now(),
     });
   });
+
+  // Office announcements (zh, en when this page is English and one is given): shown from
+  // the status answer, which start() reads and the poll below reads again.
+  function showAnnouncements(list) {
+    const box = $("announcements");
+    if (!box || !Array.isArray(list)) return;
+    const english = document.documentElement.lang === "en";
+    box.replaceChildren(
+      ...list.map((a) => {
+        const p = document.createElement("p");
+        p.className = "message announcement";
+        p.textContent = english && a.text_en ? a.text_en : a.text;
+        return p;
+      }),
+    );
+    box.hidden = list.length === 0;
+  }
+
+  async function pollAnnouncements() {
+    if (!online || unauthorised) return;
+    try {
+      const response = await api(t.statusUrl);
+      if (response.ok) showAnnouncements((await json(response)).announcements);
+    } catch (err) {
+      // The scan queue reports the network; the banner keeps what it showed.
+    }
+  }
 
   async function start() {
     showStation();
@@ -549,6 +579,7 @@
         info = { station: data.station, session: data.session, device: data.device };
         localStorage.setItem(INFO_KEY, JSON.stringify(info));
         showStation();
+        showAnnouncements(data.announcements);
         for (const r of data.recent.slice().reverse()) {
           addRecent({
             outcome: "green",
@@ -596,6 +627,7 @@
     navigator.serviceWorker.register(t.swUrl, { scope: t.statusUrl.replace(/api\/status\/$/, "") }).catch(() => {});
   }
   setInterval(flush, 4000);
+  setInterval(pollAnnouncements, 30000);
   start();
   input.focus();
 })();

@@ -381,11 +381,12 @@ def test_unit_page_counts_and_offsite_flow(counsellor_client, notice):
 
 
 def test_unit_page_query_count_is_fixed(counsellor_client, notice, django_assert_max_num_queries):
-    # 13: the page reads the unit's photos once (the 照片 links), whatever the roster.
+    # 14: the page reads the unit's photos once (the 照片 links), whatever the roster,
+    # and the unit's placements once (the ready-to-send group messages).
     unit = counsellor_client.unit
     for _ in range(30):
         Capture.objects.create(student=StudentFactory(unit=unit), campaign=notice)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         counsellor_client.get(reverse("unit:detail", args=[unit.pk]))
 
 
