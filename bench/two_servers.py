@@ -334,7 +334,7 @@ photo = Photo(
 )
 photo.file.save(photo.source_name, ContentFile(data), save=True)
 print(json.dumps({"token": photo.token, "name": photo.file.name, "sha256": photo.sha256,
-                  "backend": type(photo.file.storage).__name__}))
+                  "backend": photo.file.storage.__class__.__name__}))
 """
 
 # Run by `manage.py shell` with server B's environment when there is no photo view yet.
