@@ -155,13 +155,21 @@ def paper_entries_from_text(text, action):
 
 def paper_entries_from_xlsx(data):
     """The ticked rows of a filled sheet (.xlsx): 已拍 ticked → photograph, else 到场 ticked
-    → arrive; a row with neither is skipped. Raises DomainError ``bad_file``."""
+    → arrive; a row with neither is skipped. Raises DomainError ``bad_file``, or the code of
+    the roster import's checks for a hostile file (units.archive.check_xlsx: a zip bomb, a
+    huge declared sheet, entity expansion), which run before openpyxl opens it."""
     from openpyxl import load_workbook
 
+    from units import archive
+
+    try:
+        archive.check_xlsx(data)
+    except archive.ArchiveRefused as refused:
+        raise DomainError(refused.message, refused.code) from None
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
+        rows = ws.iter_rows(values_only=True, max_row=archive.MAX_SHEET_ROWS + 1)
         header = [str(v or "").strip() for v in next(rows)]
         # The headers as written (translated for the language of the page) or in Chinese.
         no_col, arrive_col, photo_col = (

@@ -290,3 +290,22 @@ def test_a_station_in_from_paper_mode_records_with_the_window_time_and_source_pa
     assert timezone.localtime(log.occurred_at) == timezone.make_aware(
         dt.datetime.combine(slot.session.date, slot.start)
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("zip-bomb.xlsx", "compression_ratio"),
+        ("huge-dimension.xlsx", "sheet_too_large"),
+        ("billion-laughs.xlsx", "unsafe_xml"),
+        ("deep-nesting.xlsx", "xml_structure"),
+    ],
+)
+def test_a_hostile_sheet_is_refused_before_openpyxl_opens_it(name, code):
+    """The roster import's checks (units.archive.check_xlsx) guard this upload too."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parent.parent / "data" / "bad_xlsx" / name).read_bytes()
+    with pytest.raises(DomainError) as refused:
+        paper.paper_entries_from_xlsx(data)
+    assert refused.value.code == code and refused.value.message
