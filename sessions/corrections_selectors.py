@@ -50,6 +50,9 @@ ACTION_LABELS = {
     "chsi": gettext_lazy("学信网图像校对"),
     "resolve_issue": gettext_lazy("处理异常"),
     "print_received": gettext_lazy("领取照片"),
+    "paper_arrive": gettext_lazy("按纸质签到表登记到场"),
+    "paper_photograph": gettext_lazy("按纸质签到表登记已拍"),
+    "paper_shooting_no": gettext_lazy("按纸质签到表登记拍摄号"),
 }
 
 _SPLIT_RE = re.compile(r"[\s,，、;；]+")

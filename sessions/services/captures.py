@@ -85,6 +85,7 @@ RULES = {
     # A paper sign-in sheet recorded by the office afterwards (sessions.paper).
     "paper_arrive": Rule(frozenset({S.EXPECTED}), S.ARRIVED, OFFICE),
     "paper_photograph": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.PHOTOGRAPHED, OFFICE),
+    "paper_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
     "mark_absent": Rule(frozenset({S.EXPECTED, S.ARRIVED}), S.ABSENT, OFFICE),
     "send_offsite": Rule(frozenset({S.EXPECTED, S.ABSENT}), S.OFFSITE, UNIT),
     # After the day: a wrong photo redone at a Xinhua centre instead (the exception queue).
@@ -110,7 +111,7 @@ RULES = {
     "correct_shooting_no": Rule(frozenset({S.PHOTOGRAPHED}), None, OFFICE),
 }
 # Log actions that record a number, not a status change: "the latest step" skips them.
-NUMBER_ACTIONS = ("shooting_no", "correct_shooting_no")
+NUMBER_ACTIONS = ("shooting_no", "correct_shooting_no", "paper_shooting_no")
 # Log actions of after-the-day notes on a capture (sessions.services.corrections,
 # confirmation, aftercare) that leave its status alone: not a step either.
 NOTE_ACTIONS = ("attention", "chsi", "resolve_issue", "print_received")
@@ -644,10 +645,20 @@ def capture_correct(*, actor, capture_id, to_status, reason):
 
 
 def capture_transition(
-    *, actor, capture_id, action, note="", station="", occurred_at=None, session_id=None
+    *,
+    actor,
+    capture_id,
+    action,
+    note="",
+    station="",
+    occurred_at=None,
+    session_id=None,
+    shooting_no="",
+    source="",
 ):
     """One capture through one of the RULES by name (an office step such as "makeup" or
-    "walk_in"); refused with a coded DomainError when it does not apply."""
+    "walk_in", or a paper sheet's "paper_shooting_no" with `shooting_no`); refused with a
+    coded DomainError when it does not apply."""
     return _one(
         actor=actor,
         action=action,
@@ -656,6 +667,8 @@ def capture_transition(
         station=station,
         occurred_at=occurred_at,
         session_id=session_id,
+        shooting_no=shooting_no,
+        source=source,
     )
 
 

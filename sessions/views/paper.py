@@ -1,7 +1,10 @@
 """Paper sign-in sheets (/staff/sessions/<id>/paper/…): the list of a session's units, a
 unit's printable A4 sheet and its .xlsx, and recording a filled sheet (a text box of
-student numbers or pass tokens, or the filled .xlsx) with a preview, then all at once.
+student numbers or pass tokens, each optionally followed by its shooting number, or the
+filled .xlsx) with a preview, then all at once.
 Permission → form → one selector or service → message → redirect."""
+
+import json
 
 from django import forms
 from django.contrib import messages
@@ -24,7 +27,7 @@ ACTION_CHOICES = [(paper.ARRIVE, gettext_lazy("到场")), (paper.PHOTOGRAPH, get
 
 class PaperRecordForm(forms.Form):
     numbers = forms.CharField(
-        label=gettext_lazy("学号或通行码（每行一个）"),
+        label=gettext_lazy("学号或通行码（每行一个，已拍的可在后面空格加拍摄号）"),
         widget=forms.Textarea(attrs={"rows": 8}),
         required=False,
     )
@@ -56,16 +59,28 @@ class PaperRecordForm(forms.Form):
 
 
 def _encode(entries):
-    """The entries as the confirm form carries them: one "action text" a line."""
-    return "\n".join(f"{e.action} {e.text}" for e in entries)
+    """The entries as the confirm form carries them: a JSON list of
+    [action, student number or pass, shooting number]."""
+    return json.dumps([list(e) for e in entries], ensure_ascii=False)
 
 
 def _decode(text):
+    """The confirm form's entries; anything malformed is dropped (the preview the office saw
+    was made from the same list, and paper_record checks every entry again)."""
+    try:
+        rows = json.loads(text or "[]")
+    except (ValueError, RecursionError):  # RecursionError: a deeply nested hostile list
+        return []
     entries = []
-    for line in text.splitlines():
-        action, _sep, value = line.strip().partition(" ")
-        if action in paper.RULE_OF and value.strip():
-            entries.append(paper.Entry(value.strip(), action))
+    for row in rows if isinstance(rows, list) else []:
+        if (
+            isinstance(row, list)
+            and len(row) == 3
+            and all(isinstance(v, str) for v in row)
+            and row[0] in paper.RULE_OF
+            and row[1].strip()
+        ):
+            entries.append(paper.Entry(row[1].strip(), row[0], row[2].strip()))
     return entries
 
 

@@ -1,7 +1,9 @@
 """A paper sign-in sheet end to end in Chromium: printed to PDF, one row's code read back
 from the rendered page, the filled .xlsx recorded through the upload, the unit's progress
-on the live page moving."""
+on the live page moving; and a paired station reading a sheet's row codes in its "from
+paper" mode."""
 
+import datetime as dt
 import io
 import os
 import re
@@ -13,9 +15,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
-from sessions.models import Campaign, Capture, CaptureLog, CaptureSession
+from sessions.models import Campaign, Capture, CaptureLog, CaptureSession, SlotUnit, Station
 from sessions.tokens import pass_token
 from tests.e2e.test_before_the_day import login
+from tests.e2e.test_day import open_station, paired
 from tests.factories import StudentFactory
 from units.models import TrainingUnit
 
@@ -85,3 +88,37 @@ def test_print_decode_upload_and_progress(live_server, browser, office_user, day
     row = page.locator("tr[data-unit='法学院']")
     assert "13" in row.locator("td").nth(4).inner_text()
     context.close()
+
+
+def test_a_station_in_from_paper_mode_records_the_window_time(
+    live_server, context, day, artifacts_dir
+):
+    """A paired door device, switched to "from paper", reads a row's code (the pass token
+    the sheet prints) whenever the office gets to it: the log says source "paper" and the
+    time of the student's window, not the time of the reading. Switched back, the next scan is a
+    live one."""
+    session, law, captures = day
+    north = Station.objects.get(name="北门-1")
+    paired(context, north)
+    page = context.new_page()
+    open_station(page, live_server)
+    page.check("#paper-mode")
+    sheet_row, live = captures[0], captures[1]
+    page.fill("#scan-input", pass_token(sheet_row.student_id, sheet_row.campaign_id))
+    page.press("#scan-input", "Enter")
+    page.wait_for_selector("#answer.answer-green")
+    page.screenshot(path=os.path.join(artifacts_dir, "station-from-paper.png"), full_page=True)
+    log = CaptureLog.objects.get(capture=sheet_row)
+    slot = SlotUnit.objects.select_related("slot").get(session=session, unit=law).slot
+    window_start = timezone.make_aware(dt.datetime.combine(session.date, slot.start))
+    assert (log.source, log.action, log.occurred_at) == ("paper", "photograph", window_start)
+    assert log.actor_device.station == north
+
+    page.uncheck("#paper-mode")
+    before = timezone.now()
+    page.fill("#scan-input", live.student.student_no)
+    page.press("#scan-input", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#recent li:not(.hint)').length === 2")
+    page.wait_for_function("() => document.getElementById('net').dataset.queued === '0'")
+    log = CaptureLog.objects.get(capture=live)
+    assert log.source == "" and log.occurred_at >= before - dt.timedelta(minutes=1)

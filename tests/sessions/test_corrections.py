@@ -743,3 +743,12 @@ def test_a_second_pending_request_for_one_student_is_refused(law_counsellor, stu
             actor=asker, capture_id=student.pk, to_status="exempt", reason="别的"
         )
     assert refused.value.code == "pending"
+
+
+def test_every_recorded_action_has_a_label_in_the_history():
+    # A student's history showed the raw code for the paper actions (paper_arrive …).
+    from sessions.corrections_selectors import ACTION_LABELS
+    from sessions.services.captures import NOTE_ACTIONS, NUMBER_ACTIONS, RULES
+
+    actions = set(RULES) | set(NUMBER_ACTIONS) | set(NOTE_ACTIONS)
+    assert sorted(actions - set(ACTION_LABELS)) == []
