@@ -15,6 +15,13 @@ from bench.common import peak_memory, print_table, row, setup_django, timed
 HEADER = ["学号", "姓名", "培养单位", "层次", "专业", "证件号码", "手机", "备注"]
 
 
+def _id_number(first17):
+    """A valid 18-digit ID number (the import checks the GB 11643 check digit)."""
+    from units.validators import id_check_digit
+
+    return first17 + id_check_digit(first17)
+
+
 def make_file(n, unit_names):
     from openpyxl import Workbook
 
@@ -31,7 +38,7 @@ def make_file(n, unit_names):
                 unit_names[i % len(unit_names)],
                 "专业学位硕士",
                 "专业",
-                f"13010219990101{rng.randint(0, 9999):04d}",
+                _id_number(f"13010219990101{rng.randint(0, 999):03d}"),
                 f"138{rng.randint(0, 10**8 - 1):08d}",
                 "",
             ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from capture_portal import landing
 from sessions.photos import views_handover as photo_views
 from sessions.urls import staff_patterns, station_patterns, unit_patterns
 from sessions.views import board as board_views
@@ -18,7 +19,8 @@ urlpatterns = [
     path("offsite/", public_views.offsite, name="offsite"),
     # A delivered photo, by its random token; the office and the unit's counsellor only.
     path("photos/<str:token>/", photo_views.photo, name="photo"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # Each role lands on its own page after signing in (capture_portal.landing).
+    path("login/", landing.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", include(staff_patterns)),
     path("unit/", include(unit_patterns)),

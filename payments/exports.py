@@ -1,8 +1,10 @@
 from django.utils.translation import gettext as _
 
+from capture_portal.money import xlsx_money_format
 from capture_portal.xlsx import Sheet, write_workbook
 
-MONEY = '#,##0.00" 元"'
+# "40 元", and "40.50 元" only when there are cents: the format is chosen per cell.
+MONEY = xlsx_money_format
 FLAGS = {"collection": "收取差额", "handover": "交接差额"}
 
 
@@ -41,7 +43,6 @@ def reconciliation_workbook(units, total):
                 _("费用对账"),
                 headers,
                 rows(),
-                [22, 10, 10, 14, 14, 12, 14, 12, 12, 16],
                 number_formats=money_columns,
             )
         ]

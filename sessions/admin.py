@@ -35,7 +35,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "coordinator_deadline",
     ]
     list_filter = ["status", "cohort"]
-    search_fields = ["title"]
+    search_fields = ["title", "title_en"]
     # Publishing and closing are services with a log entry (the office's dashboard).
     readonly_fields = ["status"]
 

@@ -1,6 +1,7 @@
 """The office's and counsellors' Excel exports (rows streamed from the database)."""
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
@@ -15,7 +16,8 @@ def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
-def _capture_rows(captures):
+def _capture_rows(captures, phones=False):
+    """Rows of ROSTER_HEADERS; with phones=True, the student's phone ends each row."""
     # Plain tuples, not model instances: a 20,000-row export spends its time here.
     levels = {k: str(v) for k, v in Student.Level.choices}
     statuses = {k: str(v) for k, v in Capture.Status.choices}
@@ -41,6 +43,7 @@ def _capture_rows(captures):
         chsi_state,
         chsi_reason,
         print_received_at,
+        *phone,
     ) in captures.values_list(
         "student__unit__name",
         "student__student_no",
@@ -62,6 +65,7 @@ def _capture_rows(captures):
         "chsi_state",
         "chsi_reason",
         "print_received_at",
+        *(["student__phone"] if phones else []),
     ).iterator(chunk_size=2000):
         yield [
             unit,
@@ -78,6 +82,7 @@ def _capture_rows(captures):
             offsite_reason,
             chsi_text(chsi_state, chsi_reason, status),
             print_received_at.astimezone(tz).strftime("%Y-%m-%d") if print_received_at else "",
+            *phone,
         ]
 
 
@@ -106,6 +111,11 @@ ROSTER_HEADERS = [
     "学信网校对",
     "照片领取",
 ]
+# The absentees are called: their phones come last, so that the other columns stay where
+# they are in the roster export.
+ABSENTEE_HEADERS = [*ROSTER_HEADERS, "手机"]
+# Floors: the office's roster runs past write_workbook's measured sample of 5,000 rows, and
+# a longer unit name or session further down must still fit.
 ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20, 34, 20, 20, 12]
 
 
@@ -136,9 +146,9 @@ def absentees_workbook(campaign):
         [
             Sheet(
                 _("缺席与分散采集"),
-                ROSTER_HEADERS,
-                _capture_rows(_captures(campaign, statuses=ABSENTEE_STATUSES)),
-                ROSTER_WIDTHS,
+                ABSENTEE_HEADERS,
+                _capture_rows(_captures(campaign, statuses=ABSENTEE_STATUSES), phones=True),
+                [*ROSTER_WIDTHS, 14],
             )
         ]
     )
@@ -160,14 +170,31 @@ def coordinators_workbook(units):
                 ]
 
     headers = ["培养单位", "序号", "负责人姓名", "联系电话", "登记人", "登记时间"]
-    return write_workbook([Sheet(_("负责人名单"), headers, rows(), [22, 6, 12, 16, 14, 17])])
+    return write_workbook([Sheet(_("负责人名单"), headers, rows())])
 
 
-def schedule_workbook(windows):
+def schedule_workbook(windows, session=None):
+    """Annex 1 as the notice prints it: 附件 1, the title, the session's date, time and
+    place (以实际时间为准), and the bordered table of units and windows."""
     groups = [
         (f"{w.slot.start:%H:%M}-{w.slot.end:%H:%M}", [u.name for u in w.units]) for w in windows
     ]
-    return annex_workbook(_("校内集中采集预估时间表"), ["培养单位名称", "预估时间"], groups)
+    subtitle = ""
+    if session is not None:
+        where = f"{session.campus} {session.place}".strip()
+        subtitle = _("%(date)s %(start)s–%(end)s · %(place)s（以实际时间为准）") % {
+            "date": date_format(session.date, "DATE_FORMAT"),
+            "start": f"{session.start:%H:%M}",
+            "end": f"{session.end:%H:%M}",
+            "place": where,
+        }
+    return annex_workbook(
+        _("校内集中采集预估时间表"),
+        ["培养单位名称", "预估时间"],
+        groups,
+        label=_("附件 1"),
+        subtitle=subtitle,
+    )
 
 
 def shooting_numbers_workbook(check):
@@ -191,7 +218,7 @@ def shooting_numbers_workbook(check):
     gaps = ([first, last, last - first + 1] for first, last in check.gaps)
     return write_workbook(
         [
-            Sheet(_("拍摄号对照"), headers, rows(), [10, 16, 10, 22, 17, 10, 14]),
-            Sheet(_("缺号区间"), ["起", "止", "个数"], gaps, [12, 12, 8]),
+            Sheet(_("拍摄号对照"), headers, rows()),
+            Sheet(_("缺号区间"), ["起", "止", "个数"], gaps),
         ]
     )

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from capture_portal.localised import english
+from capture_portal.money import format_money
 from sessions.models import SlotUnit
 
 ZH_WEEKDAYS = "一二三四五六日"
@@ -52,7 +54,7 @@ def unit_placements(unit, campaign):
 
 
 def _money(value):
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    return format_money(value)
 
 
 def _zh_date(d):
@@ -67,8 +69,9 @@ def _hm(t):
     return t.strftime("%H:%M")
 
 
-def _place(session):
-    return f"{session.campus} {session.place}" if session.campus else session.place
+def _place(session, text=getattr):
+    place, campus = text(session, "place"), text(session, "campus")
+    return f"{campus} {place}" if campus else place
 
 
 def _part(placement):
@@ -86,7 +89,7 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
     coords = _coordinator_lines(coordinators)
     fee = _money(campaign.onsite_fee)
     zh = [_("【%(unit)s】毕业生图像信息采集通知") % {"unit": unit.name}]
-    en = [f"[{unit.name}] Graduate photo capture"]
+    en = [f"[{english(unit, 'name')}] Graduate photo capture"]
     for p in placements:
         s, part = p.session, _part(p)
         window = f"{_hm(p.slot.start)}–{_hm(p.slot.end)}"
@@ -101,9 +104,13 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
             % {"place": _place(s), "entry": s.entry_door, "exit": s.exit_door}
         )
         en.append(
-            f"When{who_en}: {_en_date(s.date)}, {window}. Please come in your window, not earlier."
+            f"When{who_en}: {_en_date(s.date)}, {window}. "
+            "Please come in your time slot, not earlier."
         )
-        en.append(f"Where: {_place(s)}; enter by {s.entry_door}, leave by {s.exit_door}.")
+        en.append(
+            f"Where: {_place(s, english)}. Enter by the {english(s, 'entry_door')}, "
+            f"leave by the {english(s, 'exit_door')}."
+        )
     if not placements:
         zh.append(_("时间和地点：时间表发布后另行通知。"))
         en.append("When and where: to follow once the schedule is published.")
@@ -115,10 +122,10 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
     )
     en.append(
         f"Bring: your CHSI image capture code (save the picture beforehand); "
-        f"the fee, {fee} yuan per person ({campaign.print_spec}), paid on the spot."
+        f"the fee, {fee} yuan per person ({english(campaign, 'print_spec')}), paid on the spot."
     )
     zh.append(_("查询本人时段：%(url)s") % {"url": lookup_url})
-    en.append(f"Check your own window: {lookup_url}")
+    en.append(f"Check your own time slot: {lookup_url}")
     if coords:
         zh.append(_("本单位负责人：%(names)s") % {"names": "；".join(coords)})
         en.append("Unit coordinators: " + "; ".join(coords))
@@ -141,27 +148,35 @@ def _absentee_message(campaign, coordinators):
     )
     if campaign.offsite_studio_address:
         zh.append(
-            _("   本省补拍：%(name)s %(address)s，电话 %(phone)s。")
+            _("   %(region)s补拍：%(name)s %(address)s，电话 %(phone)s。")
             % {
+                "region": campaign.offsite_region,
                 "name": campaign.offsite_studio_name,
                 "address": campaign.offsite_studio_address,
                 "phone": campaign.offsite_studio_phone,
             }
         )
         en.append(
-            f"   In this province: {campaign.offsite_studio_name} "
-            f"{campaign.offsite_studio_address}, phone {campaign.offsite_studio_phone}."
+            f"   Retakes in {english(campaign, 'offsite_region')}: "
+            f"{english(campaign, 'offsite_studio_name')} "
+            f"{english(campaign, 'offsite_studio_address')}, "
+            f"phone {campaign.offsite_studio_phone}."
         )
     zh.append(
         _(
-            "2. 费用 %(fee)s 元/人（%(spec)s），在采集点自行缴纳；带上学信网图像采集码、2B 铅笔、橡皮，院校代码 %(code)s。"  # noqa: E501
+            "2. 费用 %(fee)s 元/人（%(spec)s），在采集点自行缴纳；带上学信网图像采集码、2B 铅笔、橡皮，%(school)s院校代码 %(code)s。"  # noqa: E501
         )
-        % {"fee": fee, "spec": campaign.print_spec, "code": campaign.school_code}
+        % {
+            "fee": fee,
+            "spec": campaign.print_spec,
+            "school": campaign.school_name,
+            "code": campaign.school_code,
+        }
     )
     en.append(
-        f"2. The fee, {fee} yuan per person ({campaign.print_spec}), is paid at the centre; "
-        f"bring your CHSI image capture code, a 2B pencil and an eraser; "
-        f"school code {campaign.school_code}."
+        f"2. The fee, {fee} yuan per person ({english(campaign, 'print_spec')}), is paid at "
+        f"the centre; bring your CHSI image capture code, a 2B pencil and an eraser; "
+        f"school code of {english(campaign, 'school_name')}: {campaign.school_code}."
     )
     deadline = campaign.offsite_deadline
     zh.append(
@@ -210,9 +225,12 @@ def _chsi_message(campaign):
     contact = " ".join(
         [campaign.contact_office, *[str(p) for p in campaign.contact_phones or []]]
     ).strip()
+    contact_en = " ".join(
+        [english(campaign, "contact_office"), *[str(p) for p in campaign.contact_phones or []]]
+    ).strip()
     if contact:
         zh.append(_("研究生学院：%(contact)s") % {"contact": contact})
-        en.append(f"Graduate School: {contact}")
+        en.append(f"Graduate School: {contact_en}")
     return zh, en
 
 

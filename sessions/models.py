@@ -7,19 +7,28 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from units.models import Student, TrainingUnit
 
 
 class Campaign(models.Model):
-    """One year's image-capture campaign, with the notice's facts and free text."""
+    """One year's image-capture campaign, with the notice's facts and free text.
+
+    Each text of the notice has an English twin `<field>_en`, shown on English pages when
+    set (capture_portal.localised): explicit fields rather than a translation library, as
+    Announcement.text_en, so that the admin edits both side by side, the fixture and the
+    next-year copy name them like any field, and a missing English text simply falls back
+    to the Chinese."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("已发布")
-        CLOSED = "closed", _("已结束")
+        # "Closed" as a campaign is; an announcement's "已结束" is "Ended" (no context).
+        CLOSED = "closed", pgettext_lazy("campaign status", "已结束")
 
     title = models.CharField(_("标题"), max_length=200)
+    title_en = models.CharField(_("标题（英文）"), max_length=200, blank=True)
     cohort = models.PositiveSmallIntegerField(_("届别"))
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT
@@ -31,21 +40,66 @@ class Campaign(models.Model):
         _("分散采集费用（元/人）"), max_digits=8, decimal_places=2, default=Decimal("45.00")
     )
     print_spec = models.CharField(_("照片规格"), max_length=50, default="8张小二寸")
+    print_spec_en = models.CharField(
+        _("照片规格（英文）"), max_length=50, blank=True, default="8 small 2-inch prints"
+    )
     school_code = models.CharField(_("院校代码"), max_length=10)
+    # The notice names the school beside its code, for the off-site centres' forms.
+    school_name = models.CharField(
+        _("院校名称"), max_length=100, blank=True, default="河北经贸大学"
+    )
+    school_name_en = models.CharField(
+        _("院校名称（英文）"),
+        max_length=100,
+        blank=True,
+        default="Hebei University of Economics and Business",
+    )
+    # Who photographs on the day and takes the fee ("新华社河北图像采集中心").
+    capture_centre = models.CharField(
+        _("图像采集中心"), max_length=100, blank=True, default="新华社河北图像采集中心"
+    )
+    capture_centre_en = models.CharField(
+        _("图像采集中心（英文）"),
+        max_length=100,
+        blank=True,
+        default="Xinhua News Agency Hebei Image Capture Centre",
+    )
     coordinator_deadline = models.DateTimeField(_("负责人报送截止时间"))
     issuer = models.CharField(_("发文单位"), max_length=100, blank=True)
+    issuer_en = models.CharField(_("发文单位（英文）"), max_length=100, blank=True)
     issued_on = models.DateField(_("发文日期"), null=True, blank=True)
     contact_office = models.CharField(_("联系地点"), max_length=100, blank=True)
+    contact_office_en = models.CharField(_("联系地点（英文）"), max_length=100, blank=True)
     contact_phones = models.JSONField(_("联系电话"), default=list, blank=True)
     intro = models.TextField(_("通知导语"), blank=True)
+    intro_en = models.TextField(_("通知导语（英文）"), blank=True)
     participants = models.TextField(_("参加人员"), blank=True)
+    participants_en = models.TextField(_("参加人员（英文）"), blank=True)
     dress_intro = models.TextField(_("仪容仪表说明"), blank=True)
+    dress_intro_en = models.TextField(_("仪容仪表说明（英文）"), blank=True)
     # [{"title": "眼镜", "text": "常戴眼镜者应佩戴眼镜，…"}, …] in the notice's order.
     dress_rules = models.JSONField(_("仪容仪表要求"), default=list, blank=True)
+    # The same list in English ([{"title": "Glasses", "text": "…"}, …]), whole: an English
+    # page shows it instead of the Chinese one when it is not empty.
+    dress_rules_en = models.JSONField(_("仪容仪表要求（英文）"), default=list, blank=True)
     offsite_centres_url = models.URLField(_("各地新华社采集点查询地址"), blank=True)
-    offsite_studio_name = models.CharField(_("本省补拍地点名称"), max_length=100, blank=True)
-    offsite_studio_address = models.CharField(_("本省补拍地址"), max_length=200, blank=True)
-    offsite_studio_phone = models.CharField(_("本省补拍电话"), max_length=30, blank=True)
+    # The province's own retake studio ("河北图像采集补拍地址"): the notice names the
+    # province, so the pages do too (`offsite_region`), never "本省".
+    offsite_region = models.CharField(
+        _("补拍地点所在省份"), max_length=20, blank=True, default="河北"
+    )
+    offsite_region_en = models.CharField(
+        _("补拍地点所在省份（英文）"), max_length=20, blank=True, default="Hebei"
+    )
+    offsite_studio_name = models.CharField(_("省内补拍地点名称"), max_length=100, blank=True)
+    offsite_studio_name_en = models.CharField(
+        _("省内补拍地点名称（英文）"), max_length=100, blank=True
+    )
+    offsite_studio_address = models.CharField(_("省内补拍地址"), max_length=200, blank=True)
+    offsite_studio_address_en = models.CharField(
+        _("省内补拍地址（英文）"), max_length=200, blank=True
+    )
+    offsite_studio_phone = models.CharField(_("省内补拍电话"), max_length=30, blank=True)
     # After the day: the students check their photo in 学信档案 (CHSI) between these dates;
     # off-site students hand in their sheet by `offsite_deadline`.
     confirmation_opens = models.DateField(_("学信网图像校对开始日期"), null=True, blank=True)
@@ -84,13 +138,18 @@ class CaptureSession(models.Model):
     start = models.TimeField(_("开始时间"))
     end = models.TimeField(_("结束时间"))
     place = models.CharField(_("地点"), max_length=200)
+    place_en = models.CharField(_("地点（英文）"), max_length=200, blank=True)
     campus = models.CharField(_("校区"), max_length=50, blank=True)
+    campus_en = models.CharField(_("校区（英文）"), max_length=50, blank=True)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.REGULAR)
     # Students of another session of the campaign are recorded here too (else a yellow
     # answer names their own session).
     allow_cross_session = models.BooleanField(_("接受其他场次的学生"), default=False)
     entry_door = models.CharField(_("入口"), max_length=50, default="南门")
     exit_door = models.CharField(_("出口"), max_length=50, default="北门")
+    # "south door": English pages say "Enter by the south door" (the sentence is in .po).
+    entry_door_en = models.CharField(_("入口（英文）"), max_length=50, blank=True)
+    exit_door_en = models.CharField(_("出口（英文）"), max_length=50, blank=True)
     cameras = models.PositiveSmallIntegerField(_("机位数"), default=2)
     per_camera_per_minute = models.DecimalField(
         _("每机位每分钟人数"), max_digits=5, decimal_places=2, default=Decimal("2.00")

@@ -402,6 +402,18 @@ class StudentPage:
             return self.session.start, self.session.end
         return None
 
+    @property
+    def off_site(self):
+        """The student missed their session or goes off-site: their page is the off-site
+        steps (45 yuan at the centre), with no pass, window, calendar entry or on-site fee."""
+        return self.capture.status in ("absent", "offsite")
+
+    @property
+    def on_site(self):
+        """The student comes (or came) to their session: the pass, the window, the door,
+        the on-site fee and the calendar entry are theirs."""
+        return self.capture.status in ("expected", "arrived", "photographed")
+
 
 def student_page(student_id, campaign_id):
     """Everything a student's page shows, or None (unknown, withdrawn, campaign not open).
@@ -891,3 +903,29 @@ def after_the_day_counts(campaign):
             status=CorrectionRequest.Status.PENDING, capture__campaign=campaign
         ).count(),
     }
+
+
+def photographed_timeline(session):
+    """Net "photographed" changes of the session's students per minute, for the live
+    dashboard's chart: [(aware minute, +n)], oldest first. An undo or a correction away
+    from "photographed" counts -1, so the running total ends at the dashboard's count.
+    One aggregated query (a row per minute with a change, not per student)."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncMinute
+    from django.utils import timezone
+
+    from sessions.models import Capture, CaptureLog
+
+    done = Capture.Status.PHOTOGRAPHED
+    rows = (
+        CaptureLog.objects.filter(capture__session_id=session.pk, capture__student__withdrawn=False)
+        .filter(Q(to_status=done) | Q(from_status=done))
+        .annotate(minute=TruncMinute("occurred_at", tzinfo=timezone.get_current_timezone()))
+        .values("minute")
+        .annotate(
+            up=Count("id", filter=Q(to_status=done)),
+            down=Count("id", filter=Q(from_status=done)),
+        )
+        .order_by("minute")
+    )
+    return [(r["minute"], r["up"] - r["down"]) for r in rows if r["up"] != r["down"]]

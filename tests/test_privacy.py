@@ -105,7 +105,7 @@ def test_no_personal_data_in_urls_or_logs(client, office_user, caplog, db):
     call_command("loaddata", "fixtures/notice.json", verbosity=0)
     caplog.set_level(logging.DEBUG)
     campaign = Campaign.objects.get()
-    secrets_ = ["202201019999", "欧阳某某", "13712345678", "130102199901015678"]
+    secrets_ = ["202201019999", "欧阳某某", "13712345678", "130102199901045678"]
     client.force_login(office_user)
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -5,10 +5,10 @@ from units.models import Student, TrainingUnit, UnitMembership
 
 @admin.register(TrainingUnit)
 class TrainingUnitAdmin(admin.ModelAdmin):
-    list_display = ["display_order", "code", "name", "active"]
+    list_display = ["display_order", "code", "name", "name_en", "active"]
     list_display_links = ["name"]
     list_filter = ["active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_en"]
     ordering = ["display_order"]
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from units import archive
 from units.models import Student, TrainingUnit
-from units.validators import PHONE_RE
+from units.validators import PHONE_RE, id_number_problem, normalise_phone
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 30_000
@@ -32,6 +32,7 @@ HEADERS = {
     "name": ("姓名", "name", "studentname"),
     "unit": ("培养单位", "培养单位名称", "学院", "unit", "trainingunit", "school"),
     "level": ("层次", "培养层次", "level"),
+    "degree_type": ("学位类型", "degreetype"),
     "major": ("专业", "专业名称", "major"),
     "id_number": ("证件号码", "身份证号", "身份证号码", "idnumber", "idno"),
     "id_tail": ("证件号后四位", "身份证后四位", "idlast4", "idtail"),
@@ -47,6 +48,7 @@ COLUMN_LABELS = {
     "name": gettext_lazy("姓名"),
     "unit": gettext_lazy("培养单位"),
     "level": gettext_lazy("层次"),
+    "degree_type": gettext_lazy("学位类型"),
     "major": gettext_lazy("专业"),
     "id_number": gettext_lazy("证件号码"),
     "id_tail": gettext_lazy("证件号后四位"),
@@ -54,26 +56,83 @@ COLUMN_LABELS = {
     "note": gettext_lazy("备注"),
     "status_change": gettext_lazy("学籍异动"),
 }
-LEVELS = {
-    "学术学位硕士": Student.Level.ACADEMIC_MASTER,
-    "学术硕士": Student.Level.ACADEMIC_MASTER,
-    "学硕": Student.Level.ACADEMIC_MASTER,
-    "硕士": Student.Level.ACADEMIC_MASTER,
-    "academicmaster": Student.Level.ACADEMIC_MASTER,
-    "专业学位硕士": Student.Level.PROFESSIONAL_MASTER,
-    "专业硕士": Student.Level.PROFESSIONAL_MASTER,
-    "专硕": Student.Level.PROFESSIONAL_MASTER,
-    "professionalmaster": Student.Level.PROFESSIONAL_MASTER,
-    "学术学位博士": Student.Level.ACADEMIC_DOCTOR,
-    "学术博士": Student.Level.ACADEMIC_DOCTOR,
-    "博士": Student.Level.ACADEMIC_DOCTOR,
-    "academicdoctor": Student.Level.ACADEMIC_DOCTOR,
-    "专业学位博士": Student.Level.PROFESSIONAL_DOCTOR,
-    "专业博士": Student.Level.PROFESSIONAL_DOCTOR,
-    "professionaldoctor": Student.Level.PROFESSIONAL_DOCTOR,
+# The level column as offices write it. Each wording says the degree (master / doctor) and,
+# when it does, the type (academic / professional). Before lookup a key is compared like a
+# header (NFKC, lower case, no white space), without dots, without the study mode
+# (全日制 / 非全日制 says how one studies, not the degree) and without a closing 研究生.
+LEVEL_WORDS = {
+    ("master", "academic"): ("学术学位硕士", "学术型硕士", "学术硕士", "学硕", "Academic Master"),
+    ("master", "professional"): (
+        "专业学位硕士",
+        "专业型硕士",
+        "专业硕士",
+        "专硕",
+        "Professional Master",
+    ),
+    ("doctor", "academic"): ("学术学位博士", "学术型博士", "学术博士", "学博"),
+    ("doctor", "professional"): (
+        "专业学位博士",
+        "专业型博士",
+        "专业博士",
+        "专博",
+        "工程博士",
+        "教育博士",
+        "临床医学博士",
+        "兽医博士",
+        "口腔医学博士",
+        "中医博士",
+        "Professional Doctor",
+    ),
+    # The degree alone. A doctorate is academic unless it says otherwise: professional
+    # doctorates are always named as such (专业学位博士, 工程博士 ...) and a PhD is academic
+    # by name. A master is not: both types are common and both may be full- or part-time,
+    # so "硕士" alone is kept as Level.MASTER unless the 学位类型 column settles it.
+    ("doctor", None): ("博士", "PhD", "Doctor"),
+    ("master", None): ("硕士", "Master"),
 }
-for _level in Student.Level:
-    LEVELS.setdefault(_level.value.replace("_", ""), _level)
+LEVEL_OF = {
+    ("master", "academic"): Student.Level.ACADEMIC_MASTER,
+    ("master", "professional"): Student.Level.PROFESSIONAL_MASTER,
+    ("doctor", "academic"): Student.Level.ACADEMIC_DOCTOR,
+    ("doctor", "professional"): Student.Level.PROFESSIONAL_DOCTOR,
+}
+# The optional 学位类型 column, which settles "硕士" (a 学籍 system export carries it).
+DEGREE_TYPE_WORDS = {
+    "academic": ("学术学位", "学术型", "学术", "学硕", "学博", "Academic"),
+    "professional": ("专业学位", "专业型", "专业", "专硕", "专博", "Professional"),
+}
+
+
+def _level_key(value):
+    # normalise() by hand: this runs at import, before normalise is defined below.
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    key = re.sub(r"[\s.'’·]", "", text).lower()
+    for mode in ("非全日制", "全日制"):
+        key = key.removeprefix(mode)
+    return key.removesuffix("研究生")
+
+
+LEVELS = {_level_key(word): meaning for meaning, words in LEVEL_WORDS.items() for word in words}
+for (_degree, _kind), _level in LEVEL_OF.items():
+    LEVELS[_level.value.replace("_", "")] = (_degree, _kind)  # academicmaster, as exported
+DEGREE_TYPES = {
+    _level_key(word): kind for kind, words in DEGREE_TYPE_WORDS.items() for word in words
+}
+
+
+def level_synonyms():
+    """The accepted wordings, for the error message: one group per level."""
+    groups = []
+    for (degree, kind), level in LEVEL_OF.items():
+        words = [w for w in LEVEL_WORDS[(degree, kind)] if w != str(level.label)]
+        if kind == "academic" and degree == "doctor":
+            words = [*LEVEL_WORDS[(degree, None)], *words]
+        groups.append(f"{level.label}（{'、'.join(words)}）")
+    groups.append(f"{Student.Level.MASTER.label}（{'、'.join(LEVEL_WORDS[('master', None)])}）")
+    return _("%(groups)s；前面可加“全日制”或“非全日制”，后面可加“研究生”（如“博士研究生”）") % {
+        "groups": "；".join(groups)
+    }
+
 
 STUDENT_NO_RE = re.compile(r"^[0-9A-Za-z-]+$")
 SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
@@ -396,16 +455,7 @@ def _check_row(number, cells, columns, checker, errors):
         except ValueError as exc:
             fail("unit", exc)
 
-    level = normalise(cell("level"))
-    values["level"] = None
-    if level:
-        values["level"] = LEVELS.get(_header_key(level))
-        if values["level"] is None:
-            fail(
-                "level",
-                _("无法识别的层次“%(level)s”（如：学术学位硕士、专业学位硕士、学术学位博士）。")
-                % {"level": level},
-            )
+    values["level"] = _level(cell("level"), cell("degree_type"), fail)
 
     major = text("major")
     values["major"] = major or None
@@ -418,8 +468,10 @@ def _check_row(number, cells, columns, checker, errors):
         except ValueError as exc:
             fail("id_number", exc)
         else:
-            if len(id_number) < 4 or not id_number.isalnum():
-                fail("id_number", _("证件号码格式不正确。"))
+            problem = id_number_problem(id_number)
+            if problem:
+                # The message never repeats the number: the full number is never kept.
+                fail("id_number", ID_PROBLEMS[problem] % {"n": len(id_number)})
             else:
                 # Only the last 4 characters are kept; the full number is never stored.
                 values["id_tail"] = id_number[-4:]
@@ -441,13 +493,15 @@ def _check_row(number, cells, columns, checker, errors):
     values["phone"] = None
     if raw_phone not in (None, ""):
         try:
-            phone = _number_text(raw_phone, _("手机")).replace(" ", "")
+            written = _number_text(raw_phone, _("手机"))
         except ValueError as exc:
             fail("phone", exc)
         else:
+            phone = normalise_phone(written)
             if not PHONE_RE.match(phone):
                 fail(
-                    "phone", _("“%(phone)s”不是有效的手机号或带区号的固定电话。") % {"phone": phone}
+                    "phone",
+                    _("“%(phone)s”不是有效的手机号或带区号的固定电话。") % {"phone": written},
                 )
             else:
                 values["phone"] = phone
@@ -457,6 +511,61 @@ def _check_row(number, cells, columns, checker, errors):
     if not ok:
         return None
     return RosterRow(row=number, **values)
+
+
+ID_PROBLEMS = {
+    "check_digit": gettext_lazy(
+        "证件号码的校验位（最后一位）与前 17 位不符，请核对是否抄错（按 GB 11643 计算）。"
+    ),
+    "first_generation": gettext_lazy("这是 15 位的旧身份证号码；请填写 18 位的身份证号码。"),
+    "short": gettext_lazy(
+        "证件号码只有 17 位，少了一位；身份证号码应为 18 位（最后一位可能是 X）。"
+    ),
+    "length": gettext_lazy("身份证号码位数不对（%(n)d 位），应为 18 位。"),
+    "format": gettext_lazy("证件号码格式不正确。"),
+}
+
+
+def _level(raw_level, raw_type, fail):
+    """The Student.Level of a row's 层次 (and optional 学位类型) cells, or None when empty."""
+    level = normalise(raw_level)
+    kind_text = normalise(raw_type)
+    kind = None
+    if kind_text:
+        kind = DEGREE_TYPES.get(_level_key(kind_text))
+        if kind is None:
+            fail(
+                "degree_type",
+                _("无法识别的学位类型“%(kind)s”（可用：%(words)s）。")
+                % {
+                    "kind": kind_text,
+                    "words": "；".join("、".join(w) for w in DEGREE_TYPE_WORDS.values()),
+                },
+            )
+            return None
+    if not level:
+        return None
+    meaning = LEVELS.get(_level_key(level))
+    if meaning is None:
+        fail(
+            "level",
+            _("无法识别的层次“%(level)s”。可用的写法：%(words)s。")
+            % {"level": level, "words": level_synonyms()},
+        )
+        return None
+    degree, said = meaning
+    if said and kind and said != kind:
+        fail(
+            "level",
+            _("层次“%(level)s”与学位类型“%(kind)s”不一致，请核对。")
+            % {"level": level, "kind": kind_text},
+        )
+        return None
+    kind = said or kind
+    if kind is None and degree == "master":
+        # Not guessed: the level decides a session when a unit is split 按层次.
+        return Student.Level.MASTER
+    return LEVEL_OF[(degree, kind or "academic")]
 
 
 def _note(note, status_change):

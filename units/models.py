@@ -11,6 +11,8 @@ class TrainingUnit(models.Model):
 
     code = models.CharField(_("代码"), max_length=20, unique=True)
     name = models.CharField(_("名称"), max_length=100, unique=True)
+    # Shown on English pages when set (capture_portal.localised); else the Chinese name.
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     display_order = models.PositiveIntegerField(_("显示顺序"), default=0)
     active = models.BooleanField(_("启用"), default=True)
 
@@ -56,6 +58,10 @@ class Student(models.Model):
         PROFESSIONAL_MASTER = "professional_master", _("专业学位硕士")
         ACADEMIC_DOCTOR = "academic_doctor", _("学术学位博士")
         PROFESSIONAL_DOCTOR = "professional_doctor", _("专业学位博士")
+        # The roster said 硕士 (硕士研究生, 全日制硕士 …) without academic or professional.
+        # Kept as said rather than guessed: a split of a unit 按层次 does not place them
+        # by a type rule, so the schedule page lists them if no placement takes the rest.
+        MASTER = "master", _("硕士（未注明学位类型）")
 
     student_no = models.CharField(_("学号"), max_length=32, unique=True)
     name = models.CharField(_("姓名"), max_length=64)

@@ -11,6 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
+from capture_portal.localised import localised
+from capture_portal.money import format_money
 from sessions import passes, selectors
 from sessions.announcements import live_announcements
 from sessions.forms import LookupForm
@@ -48,8 +50,12 @@ def guide(request):
 
 @require_safe
 def offsite(request):
+    # The notice's sessions too: the page opens with who must attend the centralised capture.
+    notice = selectors.public_notice()
     return render(
-        request, "capture_sessions/offsite.html", {"campaign": selectors.current_campaign()}
+        request,
+        "capture_sessions/offsite.html",
+        {"notice": notice, "campaign": notice.campaign if notice else None},
     )
 
 
@@ -162,18 +168,22 @@ def pass_qr(request, token):
 def pass_calendar(request, token):
     context = _page_context(request, token, announcements=False)
     session = context["session"]
-    if session is None:
+    # No session yet, or none to come to (absent, off-site, done): no calendar entry.
+    if session is None or not context["page"].on_site:
         from django.http import Http404
 
         raise Http404
-    unit = context["student"].unit.name
+    unit = localised(context["student"].unit, "name")
     location = _("%(place)s（%(entry)s入，%(exit)s出）") % {
-        "place": f"{session.campus} {session.place}".strip(),
-        "entry": session.entry_door,
-        "exit": session.exit_door,
+        "place": f"{localised(session, 'campus')} {localised(session, 'place')}".strip(),
+        "entry": localised(session, "entry_door"),
+        "exit": localised(session, "exit_door"),
     }
-    description = _("请提前保存学信网图像采集码；费用 %(fee)s 元交本单位负责人。详情：%(url)s") % {
-        "fee": f"{context['campaign'].onsite_fee:g}",
+    description = _(
+        "预估时间，以实际时间为准。到入口时出示本系统的采集凭证；拍摄时向摄影师出示学信网"
+        "图像采集码，请提前保存为手机图片。费用 %(fee)s 元交本单位负责人。详情：%(url)s"
+    ) % {
+        "fee": format_money(context["campaign"].onsite_fee),
         "url": request.build_absolute_uri(reverse("student", args=[token])),
     }
     body = passes.calendar_ics(

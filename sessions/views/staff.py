@@ -13,7 +13,7 @@ from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from capture_portal.permissions import office_required
 from capture_portal.xlsx import xlsx_response
-from sessions import exports, passes, scheduling, selectors, services
+from sessions import charts, exports, passes, scheduling, selectors, services
 from sessions.forms import (
     MoveUnitForm,
     ProposalForm,
@@ -223,7 +223,7 @@ def schedule_print(request, session_id):
 @require_GET
 def schedule_xlsx(request, session_id):
     session = get_object_or_404(CaptureSession, pk=session_id)
-    data = exports.schedule_workbook(selectors.schedule_windows(session))
+    data = exports.schedule_workbook(selectors.schedule_windows(session), session)
     return xlsx_response(data, f"时间表-{session.date:%Y%m%d}.xlsx")
 
 
@@ -278,12 +278,14 @@ def live(request, session_id):
     for window in progress.windows:
         for unit in window.units:
             unit.not_arrived = missing.get(unit.unit.pk, [])
+    chart = charts.progress_chart(session, progress, selectors.photographed_timeline(session))
     return render(
         request,
         "capture_sessions/staff/live.html",
         {
             "session": session,
             "progress": progress,
+            "chart": chart,
             "sessions": selectors.campaign_sessions(session.campaign),
         },
     )

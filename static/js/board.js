@@ -39,6 +39,7 @@
       ...data.units.map((u) => {
         const li = document.createElement("li");
         const name = document.createElement("span");
+        name.className = "unit-name";
         name.textContent = u.name;
         const bar = document.createElement("progress");
         bar.max = Math.max(u.total, 1);

@@ -3,10 +3,10 @@
 document.querySelectorAll("[data-filter-table]").forEach((input) => {
   const table = document.getElementById(input.dataset.filterTable);
   if (!table) return;
-  const rows = Array.from(table.tBodies[0].rows);
   input.addEventListener("input", () => {
     const needle = input.value.normalize("NFKC").trim().toLowerCase();
-    rows.forEach((row) => {
+    // Read the rows each time: the fee page replaces a row in place after a tick.
+    Array.from(table.tBodies[0].rows).forEach((row) => {
       const haystack = (row.dataset.search || "").toLowerCase();
       row.hidden = needle !== "" && !haystack.includes(needle);
     });

@@ -252,7 +252,7 @@ def test_reconciliation_known_answer(notice, ledger):
 def test_reconciliation_page_and_export(client, office_user, notice, ledger):
     client.force_login(office_user)
     html = client.get(reverse("payments:reconciliation")).content.decode()
-    assert 'data-unit="法学院"' in html and "-20.00" in html
+    assert 'data-unit="法学院"' in html and "<td>-20</td>" in html and "-20.00" not in html
     response = client.get(reverse("payments:reconciliation_xlsx"))
     from openpyxl import load_workbook
 
@@ -260,7 +260,7 @@ def test_reconciliation_page_and_export(client, office_user, notice, ledger):
     rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
     law = rows["法学院"]
     assert ws.cell(law, 4).value == 40 and ws.cell(law, 8).value == -20
-    assert ws.cell(law, 4).number_format == '#,##0.00" 元"'
+    assert ws.cell(law, 4).number_format == '#,##0" 元"'  # 40 元, not 40.00 元
     assert ws.cell(law, 10).value == "收取差额、交接差额"
     assert ws.cell(ws.max_row, 1).value == "合计"
 
@@ -435,7 +435,7 @@ def test_fee_sheet_shows_how_each_student_paid(client, link, notice, unit):
         {"student_id": c.student_id, "method": "alipay"},
     )
     html = client.get(reverse("payments:coordinator", args=[link])).content.decode()
-    assert "20.00 元 · 支付宝" in html
+    assert "20 元 · 支付宝" in html and "20.00" not in html
 
 
 def test_refused_handover_keeps_what_was_typed(client, counsellor_user, notice, unit):

@@ -499,7 +499,8 @@ def test_exports_carry_the_offsite_reason_the_chsi_check_and_the_prints(
     received = timezone.localtime(shot.print_received_at).strftime("%Y-%m-%d")
     assert by_name["现场"][11:] == (None, "有异议：不是本人", received)
     absentees = _sheet_rows(client.get(reverse("staff:absentees_xlsx")))
-    assert absentees[0][11:] == ("分散采集原因", "学信网校对", "照片领取")
+    # The absentees are called: their phones end the row (tests/sessions/test_exports_print.py).
+    assert absentees[0][11:] == ("分散采集原因", "学信网校对", "照片领取", "手机")
     assert [r[2] for r in absentees[1:]] == ["分散"]
     assert absentees[1][11] == "'=实习在外地"
     client.force_login(law_counsellor)

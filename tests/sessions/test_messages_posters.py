@@ -63,7 +63,7 @@ def _assert_group_message(message, unit):
     assert _window(unit) in zh and _window(unit) in en
     assert "2024年3月11日（星期一）" in zh and "Monday 11 March 2024" in en
     assert "第一教学楼一楼" in zh
-    assert "南门进" in zh and "北门出" in zh and "enter by 南门" in en
+    assert "南门进" in zh and "北门出" in zh and "Enter by the south door" in en
     assert "20 元" in zh and "20 yuan" in en
     assert "学信网图像采集码" in zh and "8张小二寸" in zh
     assert "张负责 13800000001" in zh and "李负责 13800000002" in zh
@@ -125,7 +125,7 @@ def test_after_the_session_closed_the_absentee_message(counsellor_client, notice
     absentees = messages["absentees"]
     assert "45 元" in absentees.zh and "45 yuan" in absentees.en
     assert "富强大街怀特商业街东91号" in absentees.zh
-    assert "富强大街怀特商业街东91号" in absentees.en
+    assert notice.offsite_studio_address_en in absentees.en
     assert "chsi" not in messages
 
 
@@ -145,6 +145,28 @@ def test_the_chinese_message_stays_chinese_on_an_english_page(notice, law):
     with override("en"):
         [group] = unit_messages(law, notice, "http://x")
     assert "采集码" in group.zh and "Bring" in group.en
+
+
+def test_the_english_message_uses_the_english_notice_texts(notice, law):
+    # The English group message carried the Chinese unit, place and doors, said "In this
+    # province" for the Hebei studio and gave the school code without the school's name.
+    CaptureSession.objects.filter(campaign=notice).update(closed_at=None)
+    [group] = unit_messages(law, notice, "http://x")
+    session = CaptureSession.objects.get(campaign=notice)
+    assert law.name_en and law.name_en in group.en and law.name not in group.en
+    assert session.place_en in group.en and session.place not in group.en
+    assert f"Enter by the {session.entry_door_en}" in group.en
+    CaptureSession.objects.filter(campaign=notice).update(closed_at=timezone.now())
+    absentees = {m.key: m for m in _messages_after(notice, law)}["absentees"]
+    assert "本省" not in absentees.zh and "河北" in absentees.zh
+    assert "province" not in absentees.en and "Hebei" in absentees.en
+    assert "河北经贸大学" in absentees.zh and notice.school_name_en in absentees.en
+
+
+def _messages_after(notice, law):
+    from sessions.messages import unit_messages as all_messages
+
+    return all_messages(law, notice, "http://x")
 
 
 def test_poster_has_the_schedule_and_a_qr(client, office_user, notice):
@@ -191,3 +213,61 @@ def test_poster_query_count_does_not_grow_with_the_roster(client, office_user, n
     small = _poster_queries(client, session)
     _add_students(notice, 100, 1900)
     assert _poster_queries(client, session) == small
+
+
+def _visible_text(body):
+    import re
+
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r'src="data:[^"]*"', "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_poster_and_cards_render_in_english_when_the_language_is_english(
+    client, office_user, notice
+):
+    """The language switch's cookie makes the poster English: every text through the
+    translation, the data texts' English twins where the office typed them."""
+    import re
+
+    session = CaptureSession.objects.get(campaign=notice)
+    CaptureSession.objects.filter(pk=session.pk).update(
+        campus="主校区",
+        campus_en="Main campus",
+        place_en="Hall A",
+        entry_door_en="East gate",
+        exit_door_en="West gate",
+    )
+    Campaign.objects.filter(pk=notice.pk).update(print_spec_en="8 small prints")
+    for unit in TrainingUnit.objects.all():
+        unit.name_en = f"Unit {unit.pk}"
+        unit.save(update_fields=["name_en"])
+    client.force_login(office_user)
+    url = reverse("staff:poster", args=[session.pk])
+    zh = client.get(url).content.decode()
+    assert 'class="lang-switch' in zh  # the switch is on the poster's screen view
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    body = client.get(url).content.decode()
+    assert '<html lang="en">' in body
+    text = _visible_text(body).replace("简体中文", "")  # the switch names Chinese in Chinese
+    assert not re.findall(r"[\u3000-\u9fff\uff00-\uffef]", text), re.findall(
+        r"\S*[\u3000-\u9fff\uff00-\uffef]\S*", text
+    )
+    assert "Graduate photo capture" in text and "Please bring" in text
+    assert "Main campus · Hall A" in text and "East gate" in text and "West gate" in text
+    assert "8 small prints" in text
+    placements = SlotUnit.objects.filter(session=session).select_related("unit", "slot")
+    for su in placements:
+        # The schedule and its card.
+        assert len(re.findall(rf"\bUnit {su.unit.pk}\b", text)) == 2
+    assert body.count('class="poster-card"') == placements.count()
+
+
+def test_poster_data_texts_without_english_stay_as_typed(client, office_user, notice):
+    session = CaptureSession.objects.get(campaign=notice)
+    CaptureSession.objects.filter(pk=session.pk).update(place_en="", entry_door_en="")
+    client.force_login(office_user)
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("staff:poster", args=[session.pk])).content.decode()
+    assert "Please bring" in body
+    assert session.place in body and session.entry_door in body

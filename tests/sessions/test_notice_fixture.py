@@ -1,8 +1,13 @@
 """fixtures/notice.json reproduces the notice (shared/seed) exactly."""
 
 import datetime as dt
+import re
 from decimal import Decimal
+from html import unescape
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from django.urls import reverse
 
 from sessions.models import CaptureSession
 from sessions.selectors import schedule_windows
@@ -52,7 +57,9 @@ def test_campaign_facts(notice):
         2024, 3, 8
     )
     assert c.contact_office == "二办106"
-    assert c.contact_phones == ["87657669", "87657299"]
+    # The notice writes them without the area code; the portal keeps it (English readers,
+    # phones outside Shijiazhuang).
+    assert c.contact_phones == ["0311-87657669", "0311-87657299"]
     assert c.offsite_studio_address == "石家庄市裕华区富强大街怀特商业街东91号新园摄影图片社"
     assert c.offsite_studio_phone == "0311-85675761"
     assert [r["title"] for r in c.dress_rules] == ["人物姿态与表情", "眼镜", "佩饰及遮挡物", "衣着"]
@@ -67,3 +74,95 @@ def test_session_facts(notice):
     assert s.place == "第一教学楼一楼"
     assert (s.entry_door, s.exit_door) == ("南门", "北门")
     assert s.schedule_published
+
+
+# --- the rendered notice, sentence by sentence (shared/seed is the source) ------------------
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_071308394937b8cc.txt"
+
+MUST_ATTEND = "凡3月11日下午在校的2025届预计毕业生，务必参加集中采集"
+STUDIO = (
+    "其中，河北图像采集补拍地址为：石家庄市裕华区富强大街怀特商业街东91号新园摄影图片社，"
+    "电话0311-85675761。"
+)
+SCHOOL_CODE = "河北经贸大学的院校代码为：11832。"
+# Each sentence of the notice the home page must say word for word (the seed's own words;
+# whitespace is not compared, the seed's half-width "(" are full-width on the page).
+HOME_SENTENCES = [
+    MUST_ATTEND,
+    "其他因客观情况无法参加的同学，也可参加各地新华社分散采集。",
+    # 三.3.(3)
+    "学生进入备拍区后，服从工作人员引导，按队列依次有序进入拍摄教室，图像采集结束后，"
+    "请保持安静并迅速离开拍摄区，以免影响上课同学。",
+    # 三.3.(4)
+    "图像采集时当场将费用交给新华社河北图像采集中心工作人员（可以二维码转账）。",
+    STUDIO,
+    "需出示本人图像采集码，自备2B铅笔、橡皮。",
+    SCHOOL_CODE,
+    "五、其他",
+    "如有其他疑问，请联系二办106，联系电话：",
+]
+OFFSITE_SENTENCES = [
+    MUST_ATTEND,
+    "其他因客观情况无法参加的同学，也可参加各地新华社分散采集。",
+    STUDIO,
+    SCHOOL_CODE,
+]
+
+
+def _squeeze(text):
+    return re.sub(r"\s+", "", text.replace("(", "（").replace(")", "）"))
+
+
+def page_text(html):
+    """The text a reader sees: no tags, entities decoded."""
+    body = html.split("<body", 1)[-1]
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_the_listed_sentences_are_the_seeds_own():
+    seed = _squeeze(SEED.read_text(encoding="utf-8").replace("**", ""))
+    for sentence in {*HOME_SENTENCES, *OFFSITE_SENTENCES}:
+        assert _squeeze(sentence) in seed, sentence
+
+
+def test_home_says_every_listed_sentence_of_the_notice(client, notice):
+    text = _squeeze(page_text(client.get("/").content.decode()))
+    missing = [s for s in HOME_SENTENCES if _squeeze(s) not in text]
+    assert missing == []
+    for number in notice.contact_phones:
+        assert number in text
+    assert "本省" not in text and "五、联系方式" not in text
+
+
+def test_offsite_page_says_who_must_attend_and_the_hebei_studio(client, notice):
+    text = _squeeze(page_text(client.get(reverse("offsite")).content.decode()))
+    missing = [s for s in OFFSITE_SENTENCES if _squeeze(s) not in text]
+    assert missing == []
+    assert "本省" not in text
+
+
+def test_the_notice_sentences_take_the_date_and_cohort_from_the_campaign(client, notice):
+    CaptureSession.objects.update(date=dt.date(2025, 3, 10))
+    notice.cohort = 2026
+    notice.save(update_fields=["cohort"])
+    for url in ("/", reverse("offsite")):
+        text = _squeeze(page_text(client.get(url).content.decode()))
+        assert "凡3月10日下午在校的2026届预计毕业生，务必参加集中采集" in text, url
+
+
+def test_model_labels_name_hebei_not_this_province():
+    from sessions.models import Campaign
+
+    labels = [
+        str(f.verbose_name) for f in Campaign._meta.get_fields() if hasattr(f, "verbose_name")
+    ]
+    assert not [label for label in labels if "本省" in label]
+
+
+def test_a_morning_session_is_said_to_be_in_the_morning(client, notice):
+    CaptureSession.objects.update(start=dt.time(8, 30), end=dt.time(11, 30))
+    text = _squeeze(page_text(client.get("/").content.decode()))
+    assert "凡3月11日上午在校的2025届预计毕业生，务必参加集中采集" in text
+    assert "时间：3月11日（星期一）上午" in text and "下午" not in text

@@ -111,14 +111,15 @@ def test_annex_1_xlsx_has_merged_window_cells(office_client, session):
     response = office_client.get(reverse("staff:schedule_xlsx", args=[session.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    assert [ws.cell(1, 1).value, ws.cell(1, 2).value] == ["培养单位名称", "预估时间"]
+    # Rows 1-3: 附件 1, the title, date and place (tests/sessions/test_exports_print.py).
+    assert [ws.cell(4, 1).value, ws.cell(4, 2).value] == ["培养单位名称", "预估时间"]
     rows = []
-    for r in range(2, ws.max_row + 1):
+    for r in range(5, ws.max_row + 1):
         rows.append(ws.cell(r, 1).value)
     assert rows == [name for name, _w in ANNEX_1]
-    merged = sorted(str(m) for m in ws.merged_cells.ranges)
-    assert merged == sorted(["B2:B4", "B5:B7", "B8:B10", "B11:B13", "B14:B15"])
-    assert [ws.cell(r, 2).value for r in (2, 5, 8, 11, 14)] == [
+    merged = sorted(str(m) for m in ws.merged_cells.ranges if m.min_row > 4)
+    assert merged == sorted(["B5:B7", "B8:B10", "B11:B13", "B14:B16", "B17:B18"])
+    assert [ws.cell(r, 2).value for r in (5, 8, 11, 14, 17)] == [
         "13:20-14:00",
         "14:00-14:30",
         "14:30-15:00",

@@ -51,20 +51,26 @@ LEVELS = [
     (Student.Level.ACADEMIC_DOCTOR, 5),
 ]
 DEMO_PASSWORD = "capture-demo-2025"
-# (campus, place) of the sessions of `--campuses`; the first is the notice's own.
+# (campus, place, their English) of the sessions of `--campuses`; the first is the
+# notice's own.
 CAMPUSES = [
-    ("东校区", "第一教学楼一楼"),
-    ("西校区", "西区图书馆报告厅"),
-    ("南校区", "南区学生活动中心一楼"),
-    ("北校区", "北区综合楼一楼"),
-    ("中校区", "中区体育馆"),
+    ("东校区", "第一教学楼一楼", "East Campus", "Ground floor, Teaching Building No. 1"),
+    ("西校区", "西区图书馆报告厅", "West Campus", "Lecture hall, West Library"),
+    ("南校区", "南区学生活动中心一楼", "South Campus", "Ground floor, South Student Centre"),
+    ("北校区", "北区综合楼一楼", "North Campus", "Ground floor, North Complex Building"),
+    ("中校区", "中区体育馆", "Central Campus", "Central Gymnasium"),
 ]
 
 
 def _campus(i):
     if i < len(CAMPUSES):
         return CAMPUSES[i]
-    return f"第{i + 1}校区", f"第{i + 1}校区教学楼一楼"
+    return (
+        f"第{i + 1}校区",
+        f"第{i + 1}校区教学楼一楼",
+        f"Campus {i + 1}",
+        f"Ground floor, Teaching Building of Campus {i + 1}",
+    )
 
 
 @dataclass
@@ -231,11 +237,11 @@ class Command(BaseCommand):
         sessions = []
         for day in range(days):
             for c in range(campuses):
-                campus, place = _campus(c)
+                campus, place, campus_en, place_en = _campus(c)
                 if not sessions:
-                    if base.campus != campus:
-                        base.campus = campus
-                        base.save(update_fields=["campus"])
+                    if (base.campus, base.campus_en) != (campus, campus_en):
+                        base.campus, base.campus_en = campus, campus_en
+                        base.save(update_fields=["campus", "campus_en"])
                     sessions.append(base)
                     continue
                 session, _ = CaptureSession.objects.get_or_create(
@@ -245,10 +251,14 @@ class Command(BaseCommand):
                     campus=campus,
                     defaults={
                         "place": place,
+                        "place_en": place_en,
+                        "campus_en": campus_en,
                         "start": base.start,
                         "end": base.end,
                         "entry_door": base.entry_door,
                         "exit_door": base.exit_door,
+                        "entry_door_en": base.entry_door_en,
+                        "exit_door_en": base.exit_door_en,
                         "cameras": base.cameras,
                         "per_camera_per_minute": base.per_camera_per_minute,
                     },

@@ -1,0 +1,174 @@
+"""Exports that read and print well: Annex 1 as the notice's table on one A4 page; every
+other export with a header row that stays in view and columns as wide as their content;
+the absentees export with phones. Every check reads the real .xlsx back with openpyxl."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from capture_portal.xlsx import MAX_WIDTH, Sheet, text_width, write_workbook
+from sessions.models import Capture, CaptureSession
+from tests.factories import StudentFactory
+from tests.sessions.test_notice_fixture import ANNEX_1
+from units.models import TrainingUnit
+
+
+@pytest.fixture
+def office_client(client, office_user):
+    client.force_login(office_user)
+    return client
+
+
+def _book(response):
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def _rows(print_titles):
+    return (print_titles or "").replace("$", "")
+
+
+def _width(ws, letter):
+    return ws.column_dimensions[letter].width
+
+
+# --- Annex 1 ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def annex(office_client, notice):
+    session = CaptureSession.objects.get()
+    return _book(office_client.get(reverse("staff:schedule_xlsx", args=[session.pk]))).active
+
+
+def _header_row(ws):
+    return next(r for r in range(1, 10) if ws.cell(r, 1).value == "培养单位名称")
+
+
+def test_annex_1_has_the_notice_title_date_and_place(annex):
+    assert annex.cell(1, 1).value == "附件 1"
+    assert annex.cell(2, 1).value == "校内集中采集预估时间表"
+    assert annex.cell(2, 1).font.b and annex.cell(2, 1).font.sz >= 14
+    assert "A2:B2" in {str(m) for m in annex.merged_cells.ranges}  # the title spans the table
+    subtitle = annex.cell(3, 1).value
+    assert "2024年3月11日" in subtitle and "13:20–16:00" in subtitle
+    assert "第一教学楼一楼" in subtitle and "以实际时间为准" in subtitle
+    header = _header_row(annex)
+    assert header == 4
+    assert [annex.cell(header, c).value for c in (1, 2)] == ["培养单位名称", "预估时间"]
+
+
+def test_annex_1_rows_and_merged_windows_are_the_notice(annex):
+    header = _header_row(annex)
+    body = range(header + 1, annex.max_row + 1)
+    assert [annex.cell(r, 1).value for r in body] == [name for name, _w in ANNEX_1]
+    merged = {str(m) for m in annex.merged_cells.ranges}
+    first = header + 1
+    spans = {f"B{first + i}:B{first + i + n - 1}" for i, n in ((0, 3), (3, 3), (6, 3), (9, 3))}
+    spans.add(f"B{first + 12}:B{first + 13}")
+    assert spans <= merged
+
+
+def test_annex_1_table_has_borders_on_every_cell(annex):
+    """Every cell of the table is boxed; inside a merged window cell there is no line, so
+    only the sides on the edge of its merged range count."""
+    header = _header_row(annex)
+    ranges = [m for m in annex.merged_cells.ranges if m.min_row >= header]
+    for r in range(header, annex.max_row + 1):
+        for c in (1, 2):
+            m = next((m for m in ranges if m.min_row <= r <= m.max_row and m.min_col == c), None)
+            top, bottom = (m.min_row, m.max_row) if m else (r, r)
+            border = annex.cell(r, c).border
+            sides = [border.left, border.right]
+            sides += [border.top] if r == top else []
+            sides += [border.bottom] if r == bottom else []
+            assert all(s.style == "thin" for s in sides), (r, c)
+    assert annex.cell(1, 1).border.left.style is None  # the label above is not boxed
+
+
+def test_annex_1_prints_on_one_a4_page_with_its_header_repeated(annex):
+    header = _header_row(annex)
+    setup = annex.page_setup
+    assert int(setup.paperSize) == int(annex.PAPERSIZE_A4)
+    assert setup.orientation == "portrait"
+    assert annex.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 1)
+    assert _rows(annex.print_title_rows) == f"{header}:{header}"
+    assert annex.freeze_panes == f"A{header + 1}"
+    assert annex.print_area.endswith(f"!$A$1:$B${annex.max_row}")
+    assert annex.print_options.horizontalCentered
+    # Wide enough for the longest unit name (CJK counted double).
+    assert _width(annex, "A") >= text_width("管理科学与信息工程学院")
+
+
+# --- the other exports ------------------------------------------------------------------
+
+
+def test_roster_export_header_stays_in_view_and_columns_fit(office_client, notice):
+    mis = TrainingUnit.objects.get(name="管理科学与信息工程学院")
+    Capture.objects.create(
+        student=StudentFactory(unit=mis, name="张三", major="管理科学与工程"),
+        campaign=notice,
+        attention_note="学籍异动：" + "很长的提醒" * 30,
+    )
+    ws = _book(office_client.get(reverse("staff:roster_xlsx"))).worksheets[0]
+    assert ws.freeze_panes == "A2"
+    assert _rows(ws.print_title_rows) == "1:1"
+    assert ws.cell(1, 1).font.b
+    assert _width(ws, "A") >= text_width("管理科学与信息工程学院")  # the longest unit name
+    assert _width(ws, "J") == MAX_WIDTH  # a long note is capped, not 300 wide
+
+
+def test_absentees_export_lists_phones(office_client, notice):
+    law = TrainingUnit.objects.get(name="法学院")
+    Capture.objects.create(
+        student=StudentFactory(unit=law, name="缺席者", phone="13800001111"),
+        campaign=notice,
+        status=Capture.Status.ABSENT,
+    )
+    Capture.objects.create(
+        student=StudentFactory(unit=law, name="分散者", phone="0311-87654321"),
+        campaign=notice,
+        status=Capture.Status.OFFSITE,
+    )
+    ws = _book(office_client.get(reverse("staff:absentees_xlsx"))).worksheets[0]
+    headers = [c.value for c in ws[1]]
+    assert headers[-1] == "手机"
+    phones = {ws.cell(r, 3).value: ws.cell(r, len(headers)).value for r in range(2, 4)}
+    assert phones == {"缺席者": "13800001111", "分散者": "0311-87654321"}
+    assert ws.freeze_panes == "A2"
+    assert _width(ws, ws.cell(1, len(headers)).column_letter) >= text_width("0311-87654321")
+
+
+def test_coordinators_export_columns_fit_their_content(office_client, notice):
+    ws = _book(office_client.get(reverse("staff:coordinators_xlsx"))).worksheets[0]
+    assert ws.freeze_panes == "A2"
+    assert _width(ws, "A") >= text_width("管理科学与信息工程学院")
+    assert _width(ws, "B") <= text_width("序号") + 4  # a narrow column stays narrow
+
+
+def test_reconciliation_export_header_stays_in_view(office_client, notice):
+    ws = _book(office_client.get(reverse("payments:reconciliation_xlsx"))).worksheets[0]
+    assert ws.freeze_panes == "A2" and _rows(ws.print_title_rows) == "1:1"
+    assert _width(ws, "A") >= text_width("管理科学与信息工程学院")
+
+
+def test_write_workbook_widths_count_cjk_double_and_respect_floors():
+    rows = [["ab", "法学院", None, 12345], ["abcdef", "经济", "", 7.0]]
+    sheet = Sheet("t", ["A", "单位", "空", "数"], iter(rows), widths=[0, 0, 12])
+    ws = load_workbook(io.BytesIO(write_workbook([sheet]))).active
+    assert _width(ws, "A") == max(text_width("abcdef") + 2, 6)
+    assert _width(ws, "B") == text_width("法学院") + 2 == 8
+    assert _width(ws, "C") == 12  # an empty column keeps its floor (room to write)
+    assert _width(ws, "D") >= text_width("12345") + 2
+    assert [ws.cell(r, 2).value for r in (2, 3)] == ["法学院", "经济"]  # the rows all written
+
+
+def test_text_width():
+    assert text_width("abc") == 3
+    assert text_width("法学院") == 6
+    assert text_width("（）") == 4
+    assert text_width(None) == 0
+    assert text_width(7.0) == 1
