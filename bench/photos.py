@@ -15,7 +15,8 @@ managers pack them. The roster (6,000 photographed students) is the same for eve
   over a large upload (a temporary file on disk, moved into the photo storage): the
   directory checks, every member read and checked against the image standard (header, and
   the top band decoded for the background), SHA-256 per photo and of the archive, matching,
-  the rows and summary saved. Best of three runs each, interleaved. Target ≤ 1.5×.
+  a row per file written through the ORM in batches, the judgements between files and the
+  summary made by the database. Best of three runs each, interleaved. Target ≤ 1.5×.
 * Memory: the preview's peak Python heap (tracemalloc) for the small and the large archive,
   same roster. Target: the large within 1.2× of the small.
 * The commit (5,000 files written to the photo storage, 5,000 rows) is timed for reference.

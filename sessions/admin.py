@@ -15,6 +15,7 @@ from sessions.models import (
     Device,
     Photo,
     PhotoIntake,
+    PhotoIntakeRow,
     RosterImport,
     SlotUnit,
     Station,
@@ -286,7 +287,17 @@ class PhotoIntakeAdmin(ReadOnlyAdmin):
     list_filter = ["campaign", "status"]
     search_fields = ["file_name"]
     list_select_related = ["campaign", "session", "uploaded_by"]
-    exclude = ["archive", "rows"]
+    exclude = ["archive"]
+
+
+@admin.register(PhotoIntakeRow)
+class PhotoIntakeRowAdmin(ReadOnlyAdmin):
+    """What a preview found per file; written only by the intake service."""
+
+    list_display = ["intake", "index", "member", "problem", "action", "flagged"]
+    list_filter = ["problem", "action"]
+    search_fields = ["member"]
+    list_select_related = ["intake"]
 
 
 @admin.register(Photo)

@@ -16,18 +16,24 @@ is read, and the whole archive is refused (DomainError, nothing stored) when
   (``unsupported_compression``).
 
 Nothing is ever extracted to disk: members are read straight from the zip, one at a time,
-and zipfile never returns more than a member's declared size (it checks the CRC at the
-end), so the declared sizes bound the work. Memory stays flat in the number of photos:
-one member's bytes at a time.
+never inflated beyond their declared size, and checked against their CRC, so the declared
+sizes bound the work. Memory stays flat in the number of photos: the central directory is
+read as a stream, 64 KB at a time, one entry alive at a time — never
+zipfile's list of every entry (some 500 bytes a member) — and one member's bytes at a time.
+The layout of the directory and the local headers is the stdlib's (zipfile's structs); a
+member is inflated with zlib (bz2, or zipfile's LZMA reader) exactly as zipfile would.
 
 Limits: settings.PHOTO_INTAKE_LIMITS (max_archive_bytes, max_members, max_member_bytes,
 max_ratio).
 """
 
+import bz2
 import hashlib
 import io
+import lzma
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -44,6 +50,11 @@ RATIO_FLOOR = 64 * 1024
 # A central directory entry is 46 bytes plus its name, extra field and comment; real photo
 # archives use well under 300 bytes per entry.
 DIRECTORY_BYTES_PER_MEMBER = 1024
+# The central directory is read this much at a time.
+DIRECTORY_BLOCK = 64 * 1024
+# A member's local header is read together with its data: this much room for its name and
+# extra field (a longer one costs a second read).
+LOCAL_HEADER_SLACK = 1024
 READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What archivers and file managers leave beside the photos: skipped without a word.
 JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -128,9 +139,10 @@ def _is_junk(parts):
 
 
 def _count_directory(fileobj, limits):
-    """Refuse on the end record and the raw central directory, before zipfile makes an
-    object for each entry (a hostile directory of millions of entries would cost gigabytes).
-    zipfile's own reader of the end record finds it exactly as ZipFile will."""
+    """(start, size, concat) of the central directory, or a refusal on the end record and
+    the raw directory's bytes, before a single entry is parsed (a hostile directory of
+    millions of entries is refused for the price of reading it). zipfile's own reader of
+    the end record finds it exactly as ZipFile would."""
     try:
         end = zipfile._EndRecData(fileobj)
     except (OSError, ValueError, EOFError):
@@ -141,29 +153,169 @@ def _count_directory(fileobj, limits):
     start = end[zipfile._ECD_LOCATION] - size
     if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
         start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
-    too_many = _refuse(
-        _("压缩包包含的文件超过 %(max)d 个的上限；请分成几个压缩包上传。")
-        % {"max": limits["max_members"]},
-        "too_many_members",
-    )
+    too_many = _too_many(limits)
     if end[zipfile._ECD_ENTRIES_TOTAL] > limits["max_members"]:
         raise too_many
     if size > limits["max_members"] * DIRECTORY_BYTES_PER_MEMBER + 64 * 1024:
         raise too_many
     if start < 0:
         raise _not_zip()
-    fileobj.seek(start)
-    directory = fileobj.read(size)
     # Every entry starts with this signature; a name containing it only counts too many.
-    if directory.count(b"PK\x01\x02") > limits["max_members"]:
+    # Counted block by block, three bytes kept over so that none is cut in two.
+    fileobj.seek(start)
+    count, left, tail = 0, size, b""
+    while left > 0:
+        block = fileobj.read(min(DIRECTORY_BLOCK, left))
+        if not block:
+            raise _not_zip()
+        left -= len(block)
+        data = tail + block
+        count += data.count(zipfile.stringCentralDir)
+        tail = data[-3:]
+    if count > limits["max_members"]:
         raise too_many
     fileobj.seek(0)
+    # As zipfile counts it: non-zero when the zip was appended to another file.
+    concat = start - end[zipfile._ECD_OFFSET]
+    return start, size, concat
+
+
+def _too_many(limits):
+    return _refuse(
+        _("压缩包包含的文件超过 %(max)d 个的上限；请分成几个压缩包上传。")
+        % {"max": limits["max_members"]},
+        "too_many_members",
+    )
+
+
+def _zip64(info):
+    """Sizes and offset from the zip64 extra field, where the directory says 0xFFFFFFFF
+    (as zipfile's ZipInfo._decodeExtra reads them)."""
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, length = struct.unpack("<HH", extra[:4])
+        if length + 4 > len(extra):
+            raise zipfile.BadZipFile("corrupt extra field")
+        if kind == 0x0001:
+            data = extra[4 : length + 4]
+            try:
+                if info.file_size in (0xFFFF_FFFF_FFFF_FFFF, 0xFFFF_FFFF):
+                    (info.file_size,) = struct.unpack("<Q", data[:8])
+                    data = data[8:]
+                if info.compress_size == 0xFFFF_FFFF:
+                    (info.compress_size,) = struct.unpack("<Q", data[:8])
+                    data = data[8:]
+                if info.header_offset == 0xFFFF_FFFF:
+                    (info.header_offset,) = struct.unpack("<Q", data[:8])
+            except struct.error:
+                raise zipfile.BadZipFile("corrupt zip64 extra field") from None
+        extra = extra[length + 4 :]
+
+
+class Entry:
+    """One entry of the central directory, with the attributes of a `zipfile.ZipInfo` that
+    the checks and the reader use (a ZipInfo costs several times more to make, and one is
+    made per entry on every pass over the directory)."""
+
+    __slots__ = (
+        "orig_filename",
+        "filename",
+        "flag_bits",
+        "compress_type",
+        "CRC",
+        "compress_size",
+        "file_size",
+        "external_attr",
+        "header_offset",
+        "extra",
+    )
+
+    def __init__(self, name, fields, extra):
+        self.orig_filename = name
+        # As ZipInfo: the name stops at a NUL byte.
+        self.filename = name.split("\x00", 1)[0]
+        (
+            self.flag_bits,
+            self.compress_type,
+            self.CRC,
+            self.compress_size,
+            self.file_size,
+            self.external_attr,
+            self.header_offset,
+        ) = (
+            fields[zipfile._CD_FLAG_BITS],
+            fields[zipfile._CD_COMPRESS_TYPE],
+            fields[zipfile._CD_CRC],
+            fields[zipfile._CD_COMPRESSED_SIZE],
+            fields[zipfile._CD_UNCOMPRESSED_SIZE],
+            fields[zipfile._CD_EXTERNAL_FILE_ATTRIBUTES],
+            fields[zipfile._CD_LOCAL_HEADER_OFFSET],
+        )
+        self.extra = extra
+
+    def is_dir(self):
+        return self.filename.endswith("/")
+
+
+def iter_directory(fileobj, start, size, concat):
+    """The central directory's entries (`Entry`), parsed as zipfile parses them
+    (ZipFile._RealGetContents), one at a time: the caller keeps none of them. The file is
+    read 64 KB at a time from the directory's own position (sought before each read), so
+    members may be read between two entries. A malformed directory: ``not_zip``."""
+    fixed = zipfile.sizeCentralDir
+    buffer, position, offset, left = b"", 0, start, size
+
+    def need(n):
+        nonlocal buffer, position, offset, left
+        if len(buffer) - position >= n:
+            return True
+        buffer = buffer[position:]
+        position = 0
+        while len(buffer) < n and left > 0:
+            fileobj.seek(offset)
+            block = fileobj.read(min(max(DIRECTORY_BLOCK, n), left))
+            if not block:
+                return False
+            offset += len(block)
+            left -= len(block)
+            buffer += block
+        return len(buffer) >= n
+
+    consumed = 0
+    while consumed < size:
+        if not need(fixed):
+            raise _not_zip()
+        fields = struct.unpack_from(zipfile.structCentralDir, buffer, position)
+        if fields[zipfile._CD_SIGNATURE] != zipfile.stringCentralDir:
+            raise _not_zip()
+        name_length = fields[zipfile._CD_FILENAME_LENGTH]
+        extra_length = fields[zipfile._CD_EXTRA_FIELD_LENGTH]
+        length = fixed + name_length + extra_length + fields[zipfile._CD_COMMENT_LENGTH]
+        if not need(length):
+            raise _not_zip()
+        at = position + fixed
+        flags = fields[zipfile._CD_FLAG_BITS]
+        try:
+            name = buffer[at : at + name_length].decode("utf-8" if flags & 0x800 else "cp437")
+            entry = Entry(name, fields, buffer[at + name_length : at + name_length + extra_length])
+            if entry.extra:
+                _zip64(entry)
+        except (UnicodeDecodeError, zipfile.BadZipFile):
+            raise _not_zip() from None
+        entry.header_offset += concat
+        position += length
+        consumed += length
+        yield entry
 
 
 def _check_entries(infos, archive_bytes, limits):
-    """Refuse on what the central directory declares (nothing is inflated)."""
-    total, packed = 0, 0
+    """Refuse on what the central directory declares (nothing is inflated). Returns whether
+    the archive holds any photo file (not a folder, not junk)."""
+    total, packed, count, files = 0, 0, 0, False
     for info in infos:
+        count += 1
+        if count > limits["max_members"]:
+            raise _too_many(limits)
         name = decode_name(info)
         if _unsafe(name) or _unsafe(info.filename):
             raise _refuse(
@@ -205,6 +357,7 @@ def _check_entries(infos, archive_bytes, limits):
             raise _bomb(limits)
         total += info.file_size
         packed += info.compress_size
+        files = files or not _is_junk(split_path(name))
     if packed > archive_bytes:
         # Each member's packed data takes its own bytes of the archive; more packed bytes
         # than the archive holds means entries share them (an overlapping zip bomb).
@@ -216,6 +369,7 @@ def _check_entries(infos, archive_bytes, limits):
         )
     if total > RATIO_FLOOR and total > limits["max_ratio"] * max(archive_bytes, 1):
         raise _bomb(limits)
+    return files
 
 
 def _bomb(limits):
@@ -229,25 +383,29 @@ def _bomb(limits):
 class PhotoArchive:
     """A checked archive, open for reading. Iterating yields a `Member` per photo file, one
     at a time (directories, __MACOSX/, dotfiles, Thumbs.db and desktop.ini skipped);
-    `read(index)` reads one member again (the commit)."""
+    `members(indexes)` reads the members at some indexes again (the commit)."""
 
-    def __init__(self, zf):
-        self._zf = zf
-        self.infos = zf.infolist()
+    def __init__(self, fileobj, directory):
+        self._fileobj = fileobj
+        # Bound once: an uploaded file proxies every call through one or two wrappers.
+        self._seek, self._read_bytes = fileobj.seek, fileobj.read
+        self._directory = directory
         self.skipped = 0
 
-    def _parts(self, info):
-        return split_path(decode_name(info))
-
-    def __iter__(self):
+    def _entries(self):
+        """(index, entry, path parts) of each photo file, counting the junk skipped."""
         self.skipped = 0
-        for index, info in enumerate(self.infos):
+        for index, info in enumerate(iter_directory(self._fileobj, *self._directory)):
             if info.is_dir():
                 continue
-            parts = self._parts(info)
+            parts = split_path(decode_name(info))
             if _is_junk(parts):
                 self.skipped += 1
                 continue
+            yield index, info, parts
+
+    def __iter__(self):
+        for index, info, parts in self._entries():
             yield Member(index, tuple(parts[:-1]), parts[-1], self._read(info))
 
     def hashed(self):
@@ -255,38 +413,74 @@ class PhotoArchive:
         when it could not be read), hashed as it is read. (Reading ahead on a worker thread
         — inflating and hashing release the GIL — was measured: no gain on a shared
         2-core machine, so it is not done.)"""
-        self.skipped = 0
-        for index, info in enumerate(self.infos):
-            if info.is_dir():
-                continue
-            parts = self._parts(info)
-            if _is_junk(parts):
-                self.skipped += 1
-                continue
-            yield self._read_hashed(index, info, parts)
+        for index, info, parts in self._entries():
+            data = self._read(info)
+            sha = None if data is None else hashlib.sha256(data).hexdigest()
+            yield Member(index, tuple(parts[:-1]), parts[-1], data), sha
 
-    def _read_hashed(self, index, info, parts):
-        data = self._read(info)
-        sha = None if data is None else hashlib.sha256(data).hexdigest()
-        return Member(index, tuple(parts[:-1]), parts[-1], data), sha
-
-    def member(self, index):
-        """The member at `index` (a photo file), read again; None for a missing index."""
-        if not 0 <= index < len(self.infos):
-            return None
-        info = self.infos[index]
-        parts = self._parts(info)
-        if info.is_dir() or _is_junk(parts):
-            return None
-        return Member(index, tuple(parts[:-1]), parts[-1], self._read(info))
+    def members(self, indexes):
+        """The photo files at `indexes` (ascending), read again, in one pass over the
+        directory: (index, Member or None when the index is not a photo file)."""
+        wanted = iter(indexes)
+        index = next(wanted, None)
+        if index is None:
+            return
+        for at, info, parts in self._entries():
+            while index is not None and index < at:
+                yield index, None
+                index = next(wanted, None)
+            if index is None:
+                return
+            if index == at:
+                yield index, Member(at, tuple(parts[:-1]), parts[-1], self._read(info))
+                index = next(wanted, None)
+        while index is not None:
+            yield index, None
+            index = next(wanted, None)
 
     def _read(self, info):
+        """The member's bytes, or None when its local header, its size or its CRC is wrong
+        (as zipfile would raise). One seek and one read for the header and the data."""
+        fixed = zipfile.sizeFileHeader
         try:
-            with self._zf.open(info) as stream:
-                return stream.read()
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError):
-            # NotImplementedError is a RuntimeError: an unknown method, refused above.
+            self._seek(info.header_offset)
+            blob = self._read_bytes(fixed + LOCAL_HEADER_SLACK + info.compress_size)
+            if len(blob) < fixed:
+                return None
+            header = struct.unpack_from(zipfile.structFileHeader, blob)
+            if header[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
+                return None
+            name_length = header[zipfile._FH_FILENAME_LENGTH]
+            start = fixed + name_length + header[zipfile._FH_EXTRA_FIELD_LENGTH]
+            name = blob[fixed : fixed + name_length]
+            if name.decode("utf-8" if info.flag_bits & 0x800 else "cp437") != info.orig_filename:
+                return None  # zipfile: "File name in directory and header differ"
+            packed = blob[start : start + info.compress_size]
+            if len(packed) < info.compress_size:  # a long name or extra field
+                self._seek(info.header_offset + start + len(packed))
+                packed += self._read_bytes(info.compress_size - len(packed))
+            if len(packed) != info.compress_size:
+                return None
+            data = _inflate(info, packed)
+        except (zlib.error, lzma.LZMAError, EOFError, OSError, ValueError):
+            # bz2 raises OSError on bad data; ValueError covers a name that does not decode.
             return None
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            return None
+        return data
+
+
+def _inflate(info, packed):
+    """A member's data, never more than its declared size plus one byte (checked after)."""
+    method, limit = info.compress_type, info.file_size + 1
+    if method == zipfile.ZIP_STORED:
+        return packed
+    if method == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-15).decompress(packed, limit)
+    if method == zipfile.ZIP_BZIP2:
+        return bz2.BZ2Decompressor().decompress(packed, limit)
+    # ZIP_LZMA (the only other method let through): zipfile's reader of its header.
+    return zipfile.LZMADecompressor().decompress(packed)
 
 
 class open_archive:
@@ -297,7 +491,6 @@ class open_archive:
     def __init__(self, fileobj, *, limits=None):
         self.fileobj = fileobj
         self.limits = _limits(limits)
-        self._zf = None
 
     def __enter__(self):
         fileobj, limits = self.fileobj, self.limits
@@ -308,28 +501,10 @@ class open_archive:
                 % {"mb": limits["max_archive_bytes"] // MiB},
                 "archive_too_large",
             )
-        _count_directory(fileobj, limits)
-        try:
-            self._zf = zipfile.ZipFile(fileobj)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            raise _not_zip() from None
-        try:
-            infos = self._zf.infolist()
-            if len(infos) > limits["max_members"]:
-                raise _refuse(
-                    _("压缩包包含的文件超过 %(max)d 个的上限；请分成几个压缩包上传。")
-                    % {"max": limits["max_members"]},
-                    "too_many_members",
-                )
-            _check_entries(infos, size, limits)
-            if not any(not i.is_dir() and not _is_junk(split_path(decode_name(i))) for i in infos):
-                raise _refuse(_("压缩包中没有任何文件。"), "empty")
-        except BaseException:
-            self._zf.close()
-            raise
-        return PhotoArchive(self._zf)
+        directory = _count_directory(fileobj, limits)
+        if not _check_entries(iter_directory(fileobj, *directory), size, limits):
+            raise _refuse(_("压缩包中没有任何文件。"), "empty")
+        return PhotoArchive(fileobj, directory)
 
     def __exit__(self, *exc):
-        if self._zf is not None:
-            self._zf.close()
         return False

@@ -4,7 +4,8 @@ and matched to the roster, shown to the office, then stored photo by photo on co
 * `photo_intake_preview`: the archive is refused as a whole when it is unsafe or unusable
   (sessions.photos.archive: nothing is stored); otherwise every file is checked against the
   image standard (sessions.photos.standard) and matched to a student, and the archive is
-  kept in the private photo storage as a `PhotoIntake` with one row per file and a summary.
+  kept in the private photo storage as a `PhotoIntake` with a summary and one
+  `PhotoIntakeRow` per file.
 * `photo_intake_commit`: the matched photos are stored, each under a random name, as the
   student's `Photo` (created, or replaced with a new token); the archive is deleted.
 
@@ -32,6 +33,12 @@ thumbnail and hand-over code rely on it). A student's stored photo is never repl
 a file, nor by one with a problem. The same file (same SHA-256) for the same student changes
 nothing, so a corrected archive can be uploaded again whole.
 
+Memory stays flat in the number of files (a 5,000-photo archive takes what a 1,000-photo
+one does, bench/photos.py): the archive is read one member at a time (sessions.photos.
+archive), the rows are written in batches of CHUNK as they are made, and the judgements
+between files (one student twice, one image for two students) and the summary's counts
+are made by the database afterwards. What stays in memory is bounded by the roster.
+
 Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archive_changed``,
 ``conflict``, and the archive's own (sessions.photos.archive).
 """
@@ -41,21 +48,29 @@ import logging
 import re
 import secrets
 import unicodedata
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from capture_portal.exceptions import DomainError
-from sessions.models import Capture, CaptureSession, Photo, PhotoIntake, photo_storage
+from sessions.models import (
+    Capture,
+    CaptureSession,
+    Photo,
+    PhotoIntake,
+    PhotoIntakeRow,
+    photo_storage,
+)
 from sessions.photos.archive import open_archive
-from sessions.photos.standard import UNUSABLE, ImageCheck, check_image
+from sessions.photos.standard import ImageCheck, check_image
 from sessions.services.common import open_campaign
 from units.models import TrainingUnit
 
@@ -125,7 +140,6 @@ class _Roster:
     def __init__(self, campaign_id, session_id):
         self.by_number, self.by_tail, self.by_shooting = {}, {}, {}
         self.photo = {}  # capture id -> sha256 of the stored photo
-        self.expected = []  # photographed (in the session), for the missing list
         photographed = Capture.Status.PHOTOGRAPHED
         rows = (
             Capture.objects.filter(campaign_id=campaign_id, student__withdrawn=False)
@@ -148,10 +162,8 @@ class _Roster:
             if tail:
                 _add(self.by_tail, (unit_id, _key(tail)), pk)
             in_scope = session_id is None or session == session_id
-            if status == photographed and in_scope:
-                if shooting:
-                    _add(self.by_shooting, _key(shooting), pk)
-                self.expected.append(pk)
+            if status == photographed and in_scope and shooting:
+                _add(self.by_shooting, _key(shooting), pk)
             if sha:
                 self.photo[pk] = sha
         self.units = {}
@@ -204,148 +216,173 @@ def _checked(archive):
             yield member, sha, check_image(member.data, standard=standard, max_pixels=max_pixels)
 
 
-def _read_archive(fileobj, roster):
-    """(rows, files skipped) of the archive: checked, refused (DomainError) or read member
-    by member. The zip's directory is let go on return, before the rows are saved."""
+class _Reading:
+    """What is counted while the rows are made, so that no list of rows is kept: the
+    files, the matching rules, the faults and warnings, and the digest of the archive's
+    content (each file's path and SHA-256 — rather than its bytes, so that the same photos
+    zipped again by another tool are recognised, at no extra pass over the archive; what
+    the commit stores is checked file by file against the rows)."""
+
+    def __init__(self):
+        self.files = 0
+        self.by_rule, self.faults, self.warnings = Counter(), Counter(), Counter()
+        self.with_faults = self.with_warnings = 0
+        self.digest = hashlib.sha256()
+
+    def count(self, row, check):
+        self.files += 1
+        rule = row.details.get("matched_by")
+        if rule:
+            self.by_rule[rule] += 1
+        self.faults.update(check.faults)
+        self.warnings.update(check.warnings)
+        self.with_faults += bool(check.faults)
+        self.with_warnings += bool(check.warnings)
+        self.digest.update(f"{row.member}\0{row.sha256}\n".encode())
+
+
+def _read_archive(intake, fileobj, roster):
+    """Check the archive (refused with DomainError), then write a row per file, CHUNK rows
+    at a time. Returns (_Reading, files skipped)."""
+    reading = _Reading()
+    batch = []
     with open_archive(fileobj) as archive:
-        rows = []
         for member, sha, check in _checked(archive):
             found, hint = roster.match(member.folders, member.name)
-            rows.append(_row(member, sha, check, found, hint))
-        return rows, archive.skipped
+            row = _row(intake, member, sha, check, found, hint, roster)
+            reading.count(row, check)
+            batch.append(row)
+            if len(batch) >= CHUNK:
+                PhotoIntakeRow.objects.bulk_create(batch)
+                batch.clear()
+        if batch:
+            PhotoIntakeRow.objects.bulk_create(batch)
+        return reading, archive.skipped
 
 
-def _row(member, sha, check, found, hint):
-    """One file as the preview keeps it: only the keys that have a value (20,000 rows fit
-    in the JSON column, and the page and the commit read nothing else)."""
-    row = {"index": member.index, "member": member.path[:MAX_MEMBER_PATH], "size": check.size}
-    if sha is not None:
-        row["sha256"] = sha
+def _row(intake, member, sha, check, found, hint, roster):
+    """One file as the preview keeps it (no image data; in `details` only the keys that
+    have a value). A file matched to one student gets the action the commit would take,
+    judged against the student's stored photo; `_judge` takes it away again from a file
+    that shares its student or its image."""
+    details = {"size": check.size}
     for key in ("width", "height", "dpi"):
         value = getattr(check, key)
         if value is not None:
-            row[key] = value
+            details[key] = value
     if check.mode:
-        row["mode"] = check.mode
+        details["mode"] = check.mode
     if check.faults:
-        row["faults"] = check.faults
+        details["faults"] = check.faults
     if check.warnings:
-        row["warnings"] = check.warnings
+        details["warnings"] = check.warnings
+    if not check.usable:
+        details["unusable"] = True
+    row = PhotoIntakeRow(
+        intake=intake,
+        index=member.index,
+        member=member.path[:MAX_MEMBER_PATH],
+        sha256=sha or "",
+        flagged=bool(check.faults or check.warnings),
+        details=details,
+    )
     if len(found) == 1:
         ((pk, rule),) = found.items()
-        row["capture_id"], row["matched_by"] = pk, rule
+        row.capture_id = pk
+        details["matched_by"] = rule
+        if check.usable:
+            stored = roster.photo.get(pk)
+            row.action = "new" if stored is None else "unchanged" if stored == sha else "replace"
     elif found:
-        row["problem"] = "ambiguous"
-        row["candidates"] = sorted(found)
+        row.problem = "ambiguous"
+        details["candidates"] = sorted(found)
     else:
-        row["problem"] = "unmatched"
+        row.problem = "unmatched"
         if hint:
-            row["hint"] = hint
+            details["hint"] = hint
     return row
 
 
-def _judge(rows, roster):
-    """Problems between rows (one student twice, one image for two students) and what the
-    commit will do with each row (``action``). Returns the summary's counts."""
-    per_student = defaultdict(int)
-    for row in rows:
-        if "capture_id" in row:
-            per_student[row["capture_id"]] += 1
-    first_student, shared = {}, set()  # image -> its first student; images of several
-    for row in rows:
-        pk = row.get("capture_id")
-        if pk is None:
-            continue
-        if per_student[pk] > 1:
-            row["problem"] = "duplicate_student"
-        elif "sha256" in row and first_student.setdefault(row["sha256"], pk) != pk:
-            shared.add(row["sha256"])
-    for row in rows:
-        if "problem" not in row and row.get("sha256") in shared and "capture_id" in row:
-            row["problem"] = "same_image"
-    for row in rows:
-        if "problem" in row or UNUSABLE & set(row.get("faults", ())):
-            continue
-        stored = roster.photo.get(row["capture_id"])
-        row["action"] = (
-            "new" if stored is None else "unchanged" if stored == row["sha256"] else "replace"
+def _judge(intake):
+    """The problems between files, by two UPDATEs: every file of a student named by more
+    than one file is ``duplicate_student``; then, among the files still free of problems,
+    every file whose image (SHA-256) is that of another student's file is ``same_image``.
+    Neither is stored (its action is taken away)."""
+    rows = PhotoIntakeRow.objects.filter(intake=intake)
+    twice = (
+        rows.filter(capture__isnull=False)
+        .values("capture")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values("capture")
+    )
+    rows.filter(capture__in=twice).update(problem="duplicate_student", action="")
+    # Each student now has at most one file free of problems: an image on two such files
+    # belongs to two students.
+    free = rows.filter(capture__isnull=False, problem="").exclude(sha256="")
+    shared = free.values("sha256").annotate(n=Count("pk")).filter(n__gt=1).values("sha256")
+    free.filter(sha256__in=shared).update(problem="same_image", action="")
+
+
+def _missing(intake, campaign_id, session_id):
+    """The students photographed (in the session, or the campaign) with no photo stored and
+    none in the archive, by student number: the query, to count and to sample."""
+    scope = {"session_id": session_id} if session_id is not None else {}
+    return (
+        Capture.objects.filter(
+            campaign_id=campaign_id,
+            student__withdrawn=False,
+            status=Capture.Status.PHOTOGRAPHED,
+            photo__isnull=True,
+            **scope,
         )
-    return per_student
+        .filter(~Exists(PhotoIntakeRow.objects.filter(intake=intake, capture=OuterRef("pk"))))
+        .order_by("student__student_no", "pk")
+    )
 
 
-def _summary(rows, roster, per_student, skipped):
-    counts = defaultdict(int)
-    by_rule, faults, warnings = defaultdict(int), defaultdict(int), defaultdict(int)
-    for row in rows:
-        if "problem" in row:
-            counts[row["problem"]] += 1
-        if "action" in row:
-            counts[row["action"]] += 1
-        elif "capture_id" in row and "problem" not in row:
-            counts["unusable"] += 1
-        if "matched_by" in row:
-            by_rule[row["matched_by"]] += 1
-        if row.get("faults"):
-            counts["with_faults"] += 1
-        if row.get("warnings"):
-            counts["with_warnings"] += 1
-        for code in row.get("faults", ()):
-            faults[code] += 1
-        for code in row.get("warnings", ()):
-            warnings[code] += 1
-    missing = [pk for pk in roster.expected if pk not in per_student and pk not in roster.photo]
+def _summary(intake, reading, skipped):
+    """The summary's counts: one aggregate over the rows, and the missing students."""
+    problems = ("unmatched", "ambiguous", "duplicate_student", "same_image")
+    actions = ("new", "replace", "unchanged")
+    counts = PhotoIntakeRow.objects.filter(intake=intake).aggregate(
+        students=Count("capture", distinct=True),
+        unusable=Count("pk", filter=Q(capture__isnull=False, problem="", action="")),
+        **{key: Count("pk", filter=Q(problem=key)) for key in problems},
+        **{key: Count("pk", filter=Q(action=key)) for key in actions},
+    )
+    missing = _missing(intake, intake.campaign_id, intake.session_id)
     return {
-        "files": len(rows),
+        "files": reading.files,
         "skipped": skipped,
-        "students": len(per_student),
+        "students": counts["students"],
         "take": counts["new"] + counts["replace"],
-        **{
-            key: counts[key]
-            for key in (
-                "new",
-                "replace",
-                "unchanged",
-                "unusable",
-                "unmatched",
-                "ambiguous",
-                "duplicate_student",
-                "same_image",
-                "with_faults",
-                "with_warnings",
-            )
-        },
-        "by_rule": dict(by_rule),
-        "faults": dict(faults),
-        "warnings": dict(warnings),
-        "missing": len(missing),
-        "missing_sample": missing[:SAMPLE],
+        **{key: counts[key] for key in (*actions, "unusable", *problems)},
+        "with_faults": reading.with_faults,
+        "with_warnings": reading.with_warnings,
+        "by_rule": dict(reading.by_rule),
+        "faults": dict(reading.faults),
+        "warnings": dict(reading.warnings),
+        "missing": missing.count(),
+        "missing_sample": list(missing.values_list("pk", flat=True)[:SAMPLE]),
     }
-
-
-def _content_digest(rows):
-    """The intake's `sha256`: of the archive's content — each file's path and SHA-256 —
-    rather than of its bytes, so that the same photos zipped again by another tool are
-    recognised, at no extra pass over the archive. (What the commit stores is checked
-    file by file against the rows.)"""
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(f"{row['member']}\0{row.get('sha256', '')}\n".encode())
-    return digest.hexdigest()
 
 
 def photo_intake_preview(*, actor, campaign_id, session_id=None, file_name, fileobj):
     """Check a delivered archive of photos and match its files to the roster, writing
-    nothing but the `PhotoIntake` that awaits the office's confirmation.
+    nothing but the `PhotoIntake` (and its rows) that awaits the office's confirmation.
 
     `fileobj`: the uploaded .zip, a seekable binary file (an UploadedFile). `session_id`
     (optional) names the session whose shooting numbers the files may carry; it must be
-    the campaign's. Each file gets a row: its checks (sessions.photos.standard), the
-    student it matches and by which rule, its problem, and what the commit will do. The
-    archive is stored in the private photo storage under a random name. The summary's
-    ``same_archive_as`` names an earlier intake of the same photos under the same names.
+    the campaign's. Each file gets a `PhotoIntakeRow`: its checks (sessions.photos.
+    standard), the student it matches and by which rule, its problem, and what the commit
+    will do. The archive is stored in the private photo storage under a random name. The
+    summary's ``same_archive_as`` names an earlier intake of the same photos under the
+    same names.
 
-    Office only. Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``, or
-    one of the archive's codes (sessions.photos.archive), and then stores nothing."""
+    One transaction: a refused or failed archive leaves nothing behind. Office only.
+    Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``, or one of the
+    archive's codes (sessions.photos.archive), and then stores nothing."""
     _office_only(actor)
     campaign = _campaign(campaign_id)
     if (
@@ -354,36 +391,36 @@ def photo_intake_preview(*, actor, campaign_id, session_id=None, file_name, file
     ):
         raise DomainError(_("找不到该场次。"), "not_found")
     roster = _Roster(campaign.pk, session_id)
-    rows, skipped = _read_archive(fileobj, roster)
-    per_student = _judge(rows, roster)
-    summary = _summary(rows, roster, per_student, skipped)
-    sha256 = _content_digest(rows)
-    earlier = (
-        PhotoIntake.objects.filter(campaign=campaign, sha256=sha256)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    summary["same_archive_as"] = earlier
     intake = PhotoIntake(
         campaign=campaign,
         session_id=session_id,
         file_name=(file_name or "")[:200],
-        sha256=sha256,
-        rows=rows,
-        summary=summary,
         uploaded_by=actor.user,
     )
-    # A random name: the office's file name (often a unit or a date) stays in the database.
-    # An upload spooled to disk is moved into a local storage rather than copied.
-    content = fileobj if isinstance(fileobj, File) else File(fileobj)
-    intake.archive.save(f"{secrets.token_hex(16)}.zip", content, save=False)
     try:
         with transaction.atomic():
             intake.save()
+            reading, skipped = _read_archive(intake, fileobj, roster)
+            _judge(intake)
+            summary = _summary(intake, reading, skipped)
+            intake.sha256 = reading.digest.hexdigest()
+            summary["same_archive_as"] = (
+                PhotoIntake.objects.filter(campaign=campaign, sha256=intake.sha256)
+                .exclude(pk=intake.pk)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            intake.summary = summary
+            # A random name: the office's file name (often a unit or a date) stays in the
+            # database. An upload spooled to disk is moved into a local storage, not copied.
+            content = fileobj if isinstance(fileobj, File) else File(fileobj)
+            intake.archive.save(f"{secrets.token_hex(16)}.zip", content, save=False)
+            intake.save(update_fields=["sha256", "summary", "archive"])
     except BaseException:
-        intake.archive.delete(save=False)
+        if intake.archive:
+            intake.archive.delete(save=False)
         raise
-    logger.info("photo intake %s previewed: %d files", intake.pk, len(rows))
+    logger.info("photo intake %s previewed: %d files", intake.pk, reading.files)
     return intake
 
 
@@ -410,8 +447,9 @@ def _write_files(intake, rows):
         )
     try:
         with intake.archive.open("rb") as fileobj, open_archive(fileobj) as archive:
-            for row in rows:
-                member = archive.member(row["index"])
+            # Rows in the order of the archive: its directory is read once.
+            members = archive.members(row["index"] for row in rows)
+            for row, (_index, member) in zip(rows, members, strict=True):
                 data = member.data if member is not None else None
                 if data is None or hashlib.sha256(data).hexdigest() != row["sha256"]:
                     raise DomainError(
@@ -524,7 +562,14 @@ def photo_intake_commit(*, actor, intake_id):
     if intake.status == PhotoIntake.Status.COMMITTED:
         return PhotoIntakeResult(intake=intake, changed=False)
     _campaign(intake.campaign_id)
-    take = [r for r in intake.rows if r.get("action") in ("new", "replace")]
+    take = [
+        {**details, "index": index, "member": member, "capture_id": pk, "sha256": sha}
+        for index, member, pk, sha, details in PhotoIntakeRow.objects.filter(
+            intake=intake, action__in=("new", "replace")
+        )
+        .order_by("index")
+        .values_list("index", "member", "capture_id", "sha256", "details")
+    ]
     written = _write_files(intake, take) if take else []
     storage = photo_storage()
     try:

@@ -3,9 +3,11 @@ whatever the size of the archive."""
 
 from dataclasses import dataclass, field
 
-from sessions.models import Capture, CaptureSession, PhotoIntake
+from django.db.models import Count, Q
+
+from sessions.models import Capture, CaptureSession, PhotoIntake, PhotoIntakeRow
 from sessions.photos.intake import ACTIONS, HINTS, PROBLEMS, RULES
-from sessions.photos.standard import LABELS, UNUSABLE
+from sessions.photos.standard import LABELS
 
 # Rows shown per table; the summary counts them all.
 ROW_LIMIT = 300
@@ -14,9 +16,9 @@ ROW_LIMIT = 300
 def recent_intakes(campaign, limit=10):
     """The campaign's latest intakes, with who uploaded and confirmed them. One query."""
     return list(
-        PhotoIntake.objects.filter(campaign=campaign)
-        .select_related("session", "uploaded_by", "committed_by")
-        .defer("rows")[:limit]
+        PhotoIntake.objects.filter(campaign=campaign).select_related(
+            "session", "uploaded_by", "committed_by"
+        )[:limit]
     )
 
 
@@ -58,7 +60,8 @@ class IntakePage:
 
 
 def _file_row(row, captures):
-    ids = row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else [])
+    d = row.details
+    ids = d.get("candidates") or ([row.capture_id] if row.capture_id is not None else [])
     students = []
     for pk in ids:
         capture = captures.get(pk)
@@ -66,37 +69,41 @@ def _file_row(row, captures):
             s = capture.student
             students.append((s.student_no, s.name, s.unit.name))
     return FileRow(
-        member=row["member"],
+        member=row.member,
         students=students,
-        rule=RULES.get(row.get("matched_by"), ""),
-        problem=PROBLEMS.get(row.get("problem"), ""),
-        hint=HINTS.get(row.get("hint"), ""),
-        faults=[LABELS.get(c, c) for c in row.get("faults", ())],
-        warnings=[LABELS.get(c, c) for c in row.get("warnings", ())],
-        action=ACTIONS.get(row.get("action"), ""),
-        unusable=bool(UNUSABLE.intersection(row.get("faults", ()))),
-        size=row.get("size", 0),
-        width=row.get("width"),
-        height=row.get("height"),
-        mode=row.get("mode", ""),
-        dpi=row.get("dpi"),
+        rule=RULES.get(d.get("matched_by"), ""),
+        problem=PROBLEMS.get(row.problem, ""),
+        hint=HINTS.get(d.get("hint"), ""),
+        faults=[LABELS.get(c, c) for c in d.get("faults", ())],
+        warnings=[LABELS.get(c, c) for c in d.get("warnings", ())],
+        action=ACTIONS.get(row.action, ""),
+        unusable=bool(d.get("unusable")),
+        size=d.get("size", 0),
+        width=d.get("width"),
+        height=d.get("height"),
+        mode=d.get("mode", ""),
+        dpi=d.get("dpi"),
     )
 
 
 def intake_page(intake, limit=ROW_LIMIT):
     """What the preview page shows of an intake: the files with a problem, the matched files
-    with faults or warnings (each up to `limit`), and the missing students (the summary's
-    sample), with the students named. One query for all the students."""
-    problems = [r for r in intake.rows if "problem" in r]
-    checked = [
-        r for r in intake.rows if "problem" not in r and (r.get("faults") or r.get("warnings"))
-    ]
+    with faults or warnings (each up to `limit`, in the archive's order), and the missing
+    students (the summary's sample), with the students named. Four queries whatever the
+    size of the archive: the counts, each list of files, and all the students."""
+    rows = PhotoIntakeRow.objects.filter(intake=intake).order_by("index")
+    counts = rows.aggregate(
+        problems=Count("pk", filter=~Q(problem="")),
+        checked=Count("pk", filter=Q(problem="", flagged=True)),
+    )
+    problems = list(rows.exclude(problem="")[:limit])
+    checked = list(rows.filter(problem="", flagged=True)[:limit])
     summary = intake.summary or {}
     ids = set(summary.get("missing_sample", ()))
-    for row in problems[:limit] + checked[:limit]:
-        ids.update(row.get("candidates", ()))
-        if "capture_id" in row:
-            ids.add(row["capture_id"])
+    for row in problems + checked:
+        ids.update(row.details.get("candidates", ()))
+        if row.capture_id is not None:
+            ids.add(row.capture_id)
     captures = (
         {
             c.pk: c
@@ -117,11 +124,11 @@ def intake_page(intake, limit=ROW_LIMIT):
     return IntakePage(
         intake=intake,
         summary=summary,
-        problems=[_file_row(r, captures) for r in problems[:limit]],
-        checked=[_file_row(r, captures) for r in checked[:limit]],
+        problems=[_file_row(r, captures) for r in problems],
+        checked=[_file_row(r, captures) for r in checked],
         missing=missing,
-        problem_count=len(problems),
-        checked_count=len(checked),
+        problem_count=counts["problems"],
+        checked_count=counts["checked"],
         fault_counts=[(LABELS.get(c, c), n) for c, n in summary.get("faults", {}).items()],
         warning_counts=[(LABELS.get(c, c), n) for c, n in summary.get("warnings", {}).items()],
         rule_counts=[(RULES.get(c, c), n) for c, n in summary.get("by_rule", {}).items()],

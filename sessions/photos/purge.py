@@ -4,7 +4,7 @@
 def purge_photos(campaign):
     """Delete the campaign's photo files and intake archives from the photo storage, and
     their rows. Returns how many photos were removed."""
-    from sessions.models import Photo, PhotoIntake
+    from sessions.models import Photo, PhotoIntake, PhotoIntakeRow
 
     photos = list(Photo.objects.filter(capture__campaign=campaign))
     for photo in photos:
@@ -13,5 +13,7 @@ def purge_photos(campaign):
         if intake.archive:
             intake.archive.delete(save=False)
     Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()
-    PhotoIntake.objects.filter(campaign=campaign).update(rows=[], file_name="", archive="")
+    # The files' names are student and ID numbers: the rows go with the photos.
+    PhotoIntakeRow.objects.filter(intake__campaign=campaign).delete()
+    PhotoIntake.objects.filter(campaign=campaign).update(file_name="", archive="")
     return len(photos)
