@@ -20,7 +20,7 @@ def test_home_in_chinese_shows_schedule_then_english(live_server, page, artifact
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert "Schedule of the centralised capture" in page.inner_text("main")
+    assert "Schedule of the on-campus capture" in page.inner_text("main")
     page.screenshot(path=os.path.join(artifacts_dir, "home-en.png"), full_page=True)
 
 

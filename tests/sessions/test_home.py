@@ -31,7 +31,8 @@ def test_home_shows_the_notice_in_chinese(client, notice):
         "45元/人",
         "11832",
         "二办106",
-        "0311-87657669、0311-87657299",
+        # Each number kept on one line (a span each), joined by the list separator.
+        '0311-87657669</span>、<span class="nowrap">0311-87657299',
         "0311-85675761",
         "3月11日",
         "星期一",
@@ -47,7 +48,7 @@ def test_home_switches_to_english(client, notice):
     assert response.status_code == 302
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
-    assert "Schedule of the centralised capture" in html
+    assert "Schedule of the on-campus capture" in html
     # Data shows its English twin when set (the fixture has one), else the Chinese.
     assert "School of Law" in html and "法学院" not in html
 
