@@ -19,6 +19,12 @@ def english(obj, field):
     return getattr(obj, f"{field}_en", None) or getattr(obj, field)
 
 
+def pick(text, english_text):
+    """`english_text` on an English page when it is set, else `text`: for names read with
+    values() (the twin read beside them, e.g. student__unit__name_en)."""
+    return english_text if english_text and english_page() else text
+
+
 def localised(obj, field):
     """obj.<field>_en on an English page when it is set (not empty), else obj.<field>."""
     if obj is None:

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from capture_portal.localised import pick
 from sessions.history import HAS_IMAGE
 from sessions.models import Capture, ChsiState, UnitPrints
 from units.models import TrainingUnit
@@ -196,7 +197,12 @@ def offsite_followup(campaign, today=None):
     total = OffsiteUnit(pk=0, name="")
     for row in (
         captures.filter(status__in=(S.OFFSITE, S.SHEET_RECEIVED, S.VERIFIED))
-        .values("student__unit_id", "student__unit__name", "student__unit__display_order")
+        .values(
+            "student__unit_id",
+            "student__unit__name",
+            "student__unit__name_en",
+            "student__unit__display_order",
+        )
         .annotate(
             offsite=Count("pk", filter=Q(status=S.OFFSITE)),
             sheet_received=Count("pk", filter=Q(status=S.SHEET_RECEIVED)),
@@ -206,7 +212,7 @@ def offsite_followup(campaign, today=None):
     ):
         unit = OffsiteUnit(
             pk=row["student__unit_id"],
-            name=row["student__unit__name"],
+            name=pick(row["student__unit__name"], row["student__unit__name_en"]),
             offsite=row["offsite"],
             sheet_received=row["sheet_received"],
             verified=row["verified"],

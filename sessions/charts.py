@@ -3,7 +3,9 @@ photographed students so far against the plan, every 10 minutes of the session.
 
 The plan is the schedule's: each window's expected students spread evenly over the
 window (the same rule as the dashboard's "minutes ahead/behind"). The band between the two
-lines is green where the day is ahead of the plan and red where it is behind.
+lines is green where the day is ahead of the plan and red where it is behind, but only on
+the session's date once it has started: like the dashboard's header, the chart makes no
+claim of ahead or behind on another day (nobody works to the plan's clock then).
 """
 
 import datetime as dt
@@ -37,6 +39,7 @@ class Chart:
     x_labels: list = field(default_factory=list)  # [(x, "HH:MM", text-anchor)]
     y_labels: list = field(default_factory=list)  # [(y, n)]
     now_x: float | None = None
+    judged: bool = True  # False: another day or before the start, no ahead/behind drawn
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -90,10 +93,11 @@ def progress_chart(session, progress, timeline, now=None):
     if now >= last:
         # After the session: the last mark is everything recorded, late scans included.
         marks[-1].actual = running + sum(n for _at, n in timeline[i:])
-    return _draw(marks, progress.expected_on_site, first, last, now)
+    judged = timezone.localtime(now).date() == session.date and now >= first
+    return _draw(marks, progress.expected_on_site, first, last, now, judged)
 
 
-def _draw(marks, expected, first, last, now):
+def _draw(marks, expected, first, last, now, judged):
     top = max([expected, 1] + [m.actual or 0 for m in marks])
     top = _round_up(top)
     span = (last - first).total_seconds() or 1
@@ -109,11 +113,11 @@ def _draw(marks, expected, first, last, now):
     for m in marks:
         m.x, m.plan_y = x(m.at), y(m.plan)
         m.actual_y = y(m.actual) if m.actual is not None else None
-    chart = Chart(marks=marks, top=top)
+    chart = Chart(marks=marks, top=top, judged=judged)
     chart.plan_points = " ".join(f"{m.x},{m.plan_y}" for m in marks)
     done = [m for m in marks if m.actual is not None]
     chart.actual_points = " ".join(f"{m.x},{m.actual_y}" for m in done)
-    for a, b in zip(done, done[1:], strict=False):
+    for a, b in zip(done, done[1:], strict=False) if judged else ():
         ahead = (a.actual + b.actual) >= (a.plan + b.plan)
         points = f"{a.x},{a.plan_y} {b.x},{b.plan_y} {b.x},{b.actual_y} {a.x},{a.actual_y}"
         chart.bands.append((points, "ahead" if ahead else "behind"))

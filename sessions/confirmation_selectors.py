@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from capture_portal.localised import pick
 from capture_portal.xlsx import Sheet, write_workbook
 from sessions.models import Capture, CaptureSession, ChsiState
 
@@ -76,9 +77,18 @@ def exception_queue(campaign, unit_id=None, today=None):
     the roster size."""
     captures = exception_captures(campaign, today)
     units = [
-        UnitCount(row["student__unit_id"], row["student__unit__name"], row["n"])
+        UnitCount(
+            row["student__unit_id"],
+            pick(row["student__unit__name"], row["student__unit__name_en"]),
+            row["n"],
+        )
         for row in captures.order_by()
-        .values("student__unit_id", "student__unit__name", "student__unit__display_order")
+        .values(
+            "student__unit_id",
+            "student__unit__name",
+            "student__unit__name_en",
+            "student__unit__display_order",
+        )
         .annotate(n=Count("pk"))
         .order_by("student__unit__display_order", "student__unit_id")
     ]

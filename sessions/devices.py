@@ -26,6 +26,9 @@ _READ = (
     "station__session__date",
     "station__session__place",
     "station__session__campus",
+    # The English twins, for the station's header on an English page (capture_portal.localised).
+    "station__session__place_en",
+    "station__session__campus_en",
     "station__session__closed_at",
     "station__session__allow_cross_session",
     "station__session__campaign__status",

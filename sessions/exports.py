@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from capture_portal.localised import localised
 from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
 from sessions.aftercare_selectors import chsi_text
 from sessions.models import Capture
@@ -177,11 +178,12 @@ def schedule_workbook(windows, session=None):
     """Annex 1 as the notice prints it: 附件 1, the title, the session's date, time and
     place (以实际时间为准), and the bordered table of units and windows."""
     groups = [
-        (f"{w.slot.start:%H:%M}-{w.slot.end:%H:%M}", [u.name for u in w.units]) for w in windows
+        (f"{w.slot.start:%H:%M}-{w.slot.end:%H:%M}", [localised(u, "name") for u in w.units])
+        for w in windows
     ]
     subtitle = ""
     if session is not None:
-        where = f"{session.campus} {session.place}".strip()
+        where = f"{localised(session, 'campus')} {localised(session, 'place')}".strip()
         subtitle = _("%(date)s %(start)s–%(end)s · %(place)s（以实际时间为准）") % {
             "date": date_format(session.date, "DATE_FORMAT"),
             "start": f"{session.start:%H:%M}",
@@ -190,7 +192,7 @@ def schedule_workbook(windows, session=None):
         }
     return annex_workbook(
         _("校内集中采集预估时间表"),
-        ["培养单位名称", "预估时间"],
+        [_("培养单位名称"), _("预估时间")],
         groups,
         label=_("附件 1"),
         subtitle=subtitle,

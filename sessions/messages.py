@@ -12,6 +12,8 @@ from the caller when it has them already (the counsellor's page), else one more 
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -20,10 +22,6 @@ from capture_portal.money import format_money
 from sessions.models import SlotUnit
 
 ZH_WEEKDAYS = "一二三四五六日"
-EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-EN_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
 
 
 @dataclass
@@ -62,7 +60,10 @@ def _zh_date(d):
 
 
 def _en_date(d):
-    return f"{EN_WEEKDAYS[d.weekday()]} {d.day} {EN_MONTHS[d.month - 1]} {d.year}"
+    """ "Monday, 11 March 2024": the pages' English WEEKDAY_DATE_FORMAT (capture_portal/formats/en),
+    whatever the page's language."""
+    with override("en"):
+        return dateformat.format(d, get_format("WEEKDAY_DATE_FORMAT"))
 
 
 def _hm(t):
@@ -95,8 +96,9 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
         window = f"{_hm(p.slot.start)}–{_hm(p.slot.end)}"
         who_zh = _("（%(part)s）") % {"part": part} if part else ""
         who_en = f" ({part})" if part else ""
+        # Annex 1 is an estimate ("预估时间表（以实际时间为准）"), and the message says so.
         zh.append(
-            _("时间%(who)s：%(date)s %(window)s，请按时段到场，勿提前。")
+            _("时间%(who)s：%(date)s %(window)s（预估，以实际时间为准），请按时段到场，勿提前。")
             % {"who": who_zh, "date": _zh_date(s.date), "window": window}
         )
         zh.append(
@@ -104,8 +106,8 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
             % {"place": _place(s), "entry": s.entry_door, "exit": s.exit_door}
         )
         en.append(
-            f"When{who_en}: {_en_date(s.date)}, {window}. "
-            "Please come in your time slot, not earlier."
+            f"When{who_en}: {_en_date(s.date)}, {window} (estimated; the actual time "
+            "applies). Please come in your time slot, not earlier."
         )
         en.append(
             f"Where: {_place(s, english)}. Enter by the {english(s, 'entry_door')}, "
@@ -114,15 +116,24 @@ def _group_message(unit, campaign, placements, lookup_url, coordinators):
     if not placements:
         zh.append(_("时间和地点：时间表发布后另行通知。"))
         en.append("When and where: to follow once the schedule is published.")
+    # The notice's 三.3.(4): the coordinators collect the fee beforehand and hand it to the
+    # capture centre's staff on the day; a student does not pay at the camera.
+    zh.append(_("携带：本人学信网图像采集码（提前保存图片）。"))
     zh.append(
         _(
-            "携带：本人学信网图像采集码（提前保存图片）；费用 %(fee)s 元/人（%(spec)s），拍摄时当场缴纳。"  # noqa: E501
+            "费用 %(fee)s 元/人（%(spec)s），请提前交本单位负责人，由负责人采集时当场交给%(centre)s工作人员。"  # noqa: E501
         )
-        % {"fee": fee, "spec": campaign.print_spec}
+        % {
+            "fee": fee,
+            "spec": campaign.print_spec,
+            "centre": campaign.capture_centre or _("图像采集中心"),
+        }
     )
+    en.append("Bring: your CHSI image capture code (save the picture beforehand).")
     en.append(
-        f"Bring: your CHSI image capture code (save the picture beforehand); "
-        f"the fee, {fee} yuan per person ({english(campaign, 'print_spec')}), paid on the spot."
+        f"Fee: {fee} yuan per person ({english(campaign, 'print_spec')}), paid in advance "
+        f"to your unit coordinators, who hand it to the staff of the "
+        f"{english(campaign, 'capture_centre') or 'image capture centre'} on the day."
     )
     zh.append(_("查询本人时段：%(url)s") % {"url": lookup_url})
     en.append(f"Check your own time slot: {lookup_url}")

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.db import models
@@ -120,6 +121,101 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        # The admin takes any JSON in these fields; the pages read exactly this shape
+        # (fragment_dress.html, fixtures/notice.json), and anything else came out garbled
+        # ("hello" as the rules "H: E: L: L: O:"). Say what is wrong, in the office's words.
+        errors = {}
+        for field in ("dress_rules", "dress_rules_en"):
+            problem = _dress_rules_problem(getattr(self, field), DRESS_RULES_SHAPE[field])
+            if problem:
+                label = self._meta.get_field(field).verbose_name
+                errors[field] = f"{label}{problem}"
+        problem = _phones_problem(self.contact_phones)
+        if problem:
+            errors["contact_phones"] = (
+                f"{self._meta.get_field('contact_phones').verbose_name}{problem}"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+_JSON_KINDS = {str: _("文字"), int: _("数字"), float: _("数字"), bool: _("true/false")}
+DRESS_RULES_SHAPE = {
+    "dress_rules": '[{"title": "眼镜", "text": "常戴眼镜者应佩戴眼镜…"}, …]',
+    "dress_rules_en": '[{"title": "Glasses", "text": "If you usually wear glasses…"}, …]',
+}
+
+
+def _json_kind(value):
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return _("对象 {…}")
+    if isinstance(value, list):
+        return _("列表 […]")
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _dress_rules_problem(rules, example):
+    """Why `rules` is not a list of {"title": text, "text": text}, or "" when it is."""
+    shape = _("，形如 %(shape)s（每条只有“title”和“text”两项，都是文字）") % {"shape": example}
+    if not isinstance(rules, list):
+        return _("须为列表%(shape)s；现在是%(kind)s。") % {
+            "shape": shape,
+            "kind": _json_kind(rules),
+        }
+    for number, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict):
+            return _("第 %(n)s 条须为对象%(shape)s；现在是%(kind)s。") % {
+                "n": number,
+                "shape": shape,
+                "kind": _json_kind(rule),
+            }
+        missing = [key for key in ("title", "text") if key not in rule]
+        if missing:
+            return _("第 %(n)s 条缺少%(keys)s%(shape)s。") % {
+                "n": number,
+                "keys": "、".join(f"“{key}”" for key in missing),
+                "shape": shape,
+            }
+        extra = sorted(set(rule) - {"title", "text"})
+        if extra:
+            return _("第 %(n)s 条有多余的%(keys)s%(shape)s。") % {
+                "n": number,
+                "keys": "、".join(f"“{key}”" for key in extra),
+                "shape": shape,
+            }
+        for key in ("title", "text"):
+            if not isinstance(rule[key], str) or not rule[key].strip():
+                return _("第 %(n)s 条的“%(key)s”须为非空文字%(shape)s；现在是%(kind)s。") % {
+                    "n": number,
+                    "key": key,
+                    "shape": shape,
+                    "kind": _("空文字") if isinstance(rule[key], str) else _json_kind(rule[key]),
+                }
+    return ""
+
+
+def _phones_problem(phones):
+    """Why `phones` is not a list of non-empty texts, or "" when it is."""
+    shape = _('，形如 ["0311-87657669", "0311-87657299"]（每个电话加引号）')
+    if not isinstance(phones, list):
+        return _("须为列表%(shape)s；现在是%(kind)s。") % {
+            "shape": shape,
+            "kind": _json_kind(phones),
+        }
+    for number, phone in enumerate(phones, start=1):
+        if not isinstance(phone, str):
+            return _("第 %(n)s 个须为文字%(shape)s；现在是%(kind)s。") % {
+                "n": number,
+                "shape": shape,
+                "kind": _json_kind(phone),
+            }
+        if not phone.strip():
+            return _("第 %(n)s 个为空%(shape)s。") % {"n": number, "shape": shape}
+    return ""
 
 
 class CaptureSession(models.Model):

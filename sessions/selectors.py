@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils.translation import pgettext
 
+from capture_portal.localised import localised, pick
 from sessions.models import Campaign, CaptureSession, SlotUnit, TimeSlot
 
 
@@ -18,13 +20,14 @@ def _placed_unit(placement):
     unit (a list's student numbers are never shown: only that it is a list)."""
     unit = placement.unit
     unit.split = ""
+    comma = pgettext("list separator", "、")
     if placement.split_by == SlotUnit.SplitBy.MAJOR:
-        unit.split = "、".join(placement.split_values)
+        unit.split = comma.join(placement.split_values)
     elif placement.split_by == SlotUnit.SplitBy.LEVEL:
         from units.models import Student
 
         labels = dict(Student.Level.choices)
-        unit.split = "、".join(str(labels.get(v, v)) for v in placement.split_values)
+        unit.split = comma.join(str(labels.get(v, v)) for v in placement.split_values)
     elif placement.split_by == SlotUnit.SplitBy.LIST:
         unit.split = str(SlotUnit.SplitBy.LIST.label)
     return unit
@@ -208,11 +211,11 @@ def unassigned_students(campaign_id):
             student__withdrawn=False,
             student__unit_id__in=placed,
         )
-        .values_list("student__unit__name")
+        .values_list("student__unit__name", "student__unit__name_en")
         .annotate(n=Count("id"))
         .order_by("student__unit__name")
     )
-    return dict(rows)
+    return {pick(name, name_en): n for name, name_en, n in rows}
 
 
 def schedule_load(session):
@@ -662,19 +665,22 @@ def board_data(session, now=None):
         return {
             "start": f"{w.slot.start:%H:%M}",
             "end": f"{w.slot.end:%H:%M}",
-            "units": [u.unit.name for u in w.units],
+            "units": [localised(u.unit, "name") for u in w.units],
         }
 
+    # On another day no window is being photographed, nor to get ready for: the progress
+    # fallback (the first unfinished window) is for the office, not for the waiting area.
+    on_the_day = timezone.localtime(p.now).date() == session.date
     return {
         "time": timezone.localtime(p.now).strftime("%H:%M"),
         "date": f"{session.date:%Y-%m-%d}",
-        "place": session.place,
-        "campus": session.campus,
-        "current": window(p.current),
-        "next": window(p.following),
+        "place": localised(session, "place"),
+        "campus": localised(session, "campus"),
+        "current": window(p.current) if on_the_day else None,
+        "next": window(p.following) if on_the_day else None,
         "units": [
             {
-                "name": u.unit.name,
+                "name": localised(u.unit, "name"),
                 "done": u.photographed,
                 "total": u.expected_on_site,
                 "percent": u.percent,

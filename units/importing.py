@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from units import archive
 from units.models import Student, TrainingUnit
@@ -121,16 +121,22 @@ DEGREE_TYPES = {
 
 
 def level_synonyms():
-    """The accepted wordings, for the error message: one group per level."""
+    """The accepted wordings, for the error message: one group per level. The brackets and
+    separators are the page language's (translated), never Chinese glued into English."""
+    comma = pgettext("list separator", "、")
+
+    def group(label, words):
+        return f"{label}{_('（%(part)s）') % {'part': comma.join(words)}}"
+
     groups = []
     for (degree, kind), level in LEVEL_OF.items():
         words = [w for w in LEVEL_WORDS[(degree, kind)] if w != str(level.label)]
         if kind == "academic" and degree == "doctor":
             words = [*LEVEL_WORDS[(degree, None)], *words]
-        groups.append(f"{level.label}（{'、'.join(words)}）")
-    groups.append(f"{Student.Level.MASTER.label}（{'、'.join(LEVEL_WORDS[('master', None)])}）")
+        groups.append(group(level.label, words))
+    groups.append(group(Student.Level.MASTER.label, LEVEL_WORDS[("master", None)]))
     return _("%(groups)s；前面可加“全日制”或“非全日制”，后面可加“研究生”（如“博士研究生”）") % {
-        "groups": "；".join(groups)
+        "groups": comma.join(groups)
     }
 
 
@@ -139,6 +145,8 @@ SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 ID_TAIL_RE = re.compile(r"^[0-9A-Z]{4}$")
 # Unicode category Cc: C0 controls, DEL and C1 controls (NUL, tab, line breaks included).
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# A formula as .xlsx stores it ("=1+1", "=A1&B1"); as text in a CSV it is one too.
+FORMULA_RE = re.compile(r"=\S")
 # Excel keeps 15 significant digits: a larger number it stored may already be rounded.
 EXACT_FLOAT_LIMIT = 10**15
 
@@ -224,7 +232,10 @@ def _xlsx_rows(data):
 
     try:
         # read_only streams the sheet: memory stays flat on a 20,000-row file.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # data_only=False: a formula cell reads as its formula ("=1+1"), refused by name in
+        # _check_row; with cached values only, a file written by a program had none and the
+        # formula read as an empty cell ("不能为空").
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
         # check_xlsx bounded the declared range and every cell's column; a sheet without
         # a declared range would be padded to its widest row, so bound that too.
@@ -311,10 +322,35 @@ def read_rows(data):
             _("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再上传。"), "xls"
         )
     if b"\x00" in data[:8192]:
+        line = _nul_line_of_text(data)
+        if line:
+            # A CSV with a stray NUL is a CSV: say what is wrong with it, and where.
+            raise ImportFileError(
+                _(
+                    "文件第 %(line)d 行含有无法读取的字符（NUL 空字符）；请删除该字符，"
+                    "或在 Excel 中打开后另存为 .xlsx 再上传。"
+                )
+                % {"line": line},
+                "nul_character",
+            )
         raise ImportFileError(
             _("无法读取该文件：只支持 Excel（.xlsx）和 CSV 文件。"), "unsupported_format"
         )
     return _csv_rows(data)
+
+
+def _nul_line_of_text(data):
+    """The line number of the first NUL when `data` is a CSV apart from its NUL bytes (it
+    decodes, has no other control character and its first line has a separator), else 0:
+    a picture or a PDF renamed .csv is not a CSV."""
+    try:
+        text = _decode_csv(data.replace(b"\x00", b""))
+    except ImportFileError:
+        return 0
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    if re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text) or not re.search("[,\t;]", first_line):
+        return 0
+    return data[: data.index(b"\x00")].count(b"\n") + 1
 
 
 # --- checking the rows ---------------------------------------------------------------
@@ -336,7 +372,9 @@ def _find_header(rows_iter):
         if number >= HEADER_SEARCH_ROWS:
             break
     if best is not None:
-        missing = "、".join(str(COLUMN_LABELS[f]) for f in REQUIRED if f not in best[1])
+        missing = pgettext("list separator", "、").join(
+            str(COLUMN_LABELS[f]) for f in REQUIRED if f not in best[1]
+        )
         raise ImportFileError(
             _("第 %(row)d 行的表头缺少必需的列：%(columns)s。")
             % {"row": best[0], "columns": missing},
@@ -419,6 +457,15 @@ def _check_row(number, cells, columns, checker, errors):
         value = cell(fld)
         if isinstance(value, str) and CONTROL_RE.search(value.strip()):
             fail(fld, _("含有控制字符（如换行符、制表符或不可见字符）；请删除后重新填写。"))
+        elif isinstance(value, str) and FORMULA_RE.match(value.strip()):
+            fail(
+                fld,
+                _(
+                    "是公式“%(formula)s”，不接受公式；请填写值本身（在 Excel 中复制该列，"
+                    "再“选择性粘贴 → 值”）。"
+                )
+                % {"formula": value.strip()[:40]},
+            )
 
     def text(fld, required=False):
         value = normalise(cell(fld))
@@ -539,7 +586,9 @@ def _level(raw_level, raw_type, fail):
                 _("无法识别的学位类型“%(kind)s”（可用：%(words)s）。")
                 % {
                     "kind": kind_text,
-                    "words": "；".join("、".join(w) for w in DEGREE_TYPE_WORDS.values()),
+                    "words": pgettext("list separator", "、").join(
+                        w for words in DEGREE_TYPE_WORDS.values() for w in words
+                    ),
                 },
             )
             return None

@@ -115,6 +115,7 @@ def intake_page(intake, limit=ROW_LIMIT):
                 "student__student_no",
                 "student__name",
                 "student__unit__name",
+                "student__unit__name_en",
             )
         }
         if ids

@@ -1,8 +1,8 @@
 """Roster import: check a file, show the office what would change, then apply it whole.
 
 Codes raised (DomainError): the file-level codes of `units.importing.ImportFileError`
-(``empty``, ``too_large``, ``corrupt``, ``xls``, ``unsupported_format``, ``encoding``,
-``no_header``, ``missing_column``, ``no_rows``, ``too_many_rows``), and ``forbidden``,
+(``empty``, ``too_large``, ``corrupt``, ``xls``, ``unsupported_format``, ``nul_character``,
+``encoding``, ``no_header``, ``missing_column``, ``no_rows``, ``too_many_rows``), and ``forbidden``,
 ``not_found``, ``campaign_closed``, ``has_errors``, ``conflict``.
 """
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
+from capture_portal.localised import localised
 from sessions.models import Campaign, Capture, CaptureLog, CaptureSession, SlotUnit, Station
 from sessions.services.captures import (
     capture_scan,
@@ -70,7 +71,9 @@ class ScanAnswer:
             "scanned": self.scanned,
             "hint": self.hint,
             "capture_id": self.capture.pk if self.capture else None,
-            "student": {"name": student.name, "unit": student.unit.name} if student else None,
+            "student": (
+                {"name": student.name, "unit": localised(student.unit, "name")} if student else None
+            ),
             "status": self.capture.status if self.capture else None,
             "log_id": self.log.pk if self.log else None,
             "occurred_at": self.log.occurred_at.isoformat() if self.log else None,
@@ -78,7 +81,7 @@ class ScanAnswer:
                 {
                     "capture_id": c.pk,
                     "name": c.student.name,
-                    "unit": c.student.unit.name,
+                    "unit": localised(c.student.unit, "name"),
                     "student_no_tail": c.student.student_no[-4:],
                 }
                 for c in self.candidates
@@ -87,7 +90,7 @@ class ScanAnswer:
 
 
 def _who(capture):
-    return f"{capture.student.name} · {capture.student.unit.name}"
+    return f"{capture.student.name} · {localised(capture.student.unit, 'name')}"
 
 
 def _captures(campaign_id):

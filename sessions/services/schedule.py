@@ -12,6 +12,7 @@ import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from capture_portal.exceptions import DomainError
 from sessions import scheduling
@@ -121,7 +122,10 @@ def _clean_rule(session, unit, split_by, values):
         if unknown:
             raise DomainError(
                 _("%(unit)s没有这些专业的学生：%(values)s。")
-                % {"unit": unit.name, "values": "、".join(v[:40] for v in unknown[:10])},
+                % {
+                    "unit": unit.name,
+                    "values": pgettext("list separator", "、").join(v[:40] for v in unknown[:10]),
+                },
                 "invalid_split",
             )
     return split_by, values
@@ -340,7 +344,7 @@ def schedule_publish(*, actor, session_id, publish=True):
                     )
                     % {
                         "n": sum(stranded.values()),
-                        "units": "、".join(name for name in stranded),
+                        "units": pgettext("list separator", "、").join(stranded),
                     },
                     "incomplete",
                 )

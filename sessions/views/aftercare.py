@@ -21,6 +21,9 @@ def _campaign():
     return selectors.campaign_or_start()
 
 
+MAX_ID = 2**63 - 1  # a larger id made the database driver raise OverflowError (a 500)
+
+
 class _IdsField(forms.Field):
     """Every value of a repeated field (the ticked checkboxes), as integers."""
 
@@ -28,9 +31,12 @@ class _IdsField(forms.Field):
 
     def to_python(self, value):
         try:
-            return [int(v) for v in value or []]
+            ids = [int(v) for v in value or []]
         except (TypeError, ValueError):
             raise ValidationError(_("请先勾选学生。"), code="invalid") from None
+        if not all(0 < i <= MAX_ID for i in ids):
+            raise ValidationError(_("请先勾选学生。"), code="invalid")
+        return ids
 
 
 class PrintsForm(forms.Form):
@@ -46,7 +52,7 @@ class PrintsForm(forms.Form):
         ]
     )
     capture_id = _IdsField(required=False)
-    untick = forms.IntegerField(required=False)
+    untick = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 def apply_prints_post(request, actor, campaign, unit):

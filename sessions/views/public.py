@@ -3,7 +3,7 @@ student's data; a student's own pages are reached only through a signed token.""
 
 import hashlib
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -159,7 +159,10 @@ def student_pass(request, token):
 @require_safe
 def pass_qr(request, token):
     # The code opens the student's pass: like the pass itself, no cache keeps it.
-    selectors.access_student_page(token)
+    # A student with no pass to show (absent, off-site, exempt, done) gets no code either:
+    # the pass page shows them none, and a code at the door would admit them.
+    if not selectors.access_student_page(token).on_site:
+        raise Http404
     return HttpResponse(passes.qr_png(token), content_type="image/png")
 
 
@@ -170,8 +173,6 @@ def pass_calendar(request, token):
     session = context["session"]
     # No session yet, or none to come to (absent, off-site, done): no calendar entry.
     if session is None or not context["page"].on_site:
-        from django.http import Http404
-
         raise Http404
     unit = localised(context["student"].unit, "name")
     location = _("%(place)s（%(entry)s入，%(exit)s出）") % {

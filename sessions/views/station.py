@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from capture_portal.exceptions import DomainError
+from capture_portal.localised import localised
 from sessions import selectors, services
 from sessions.announcements import announcements_json, live_announcements
 from sessions.devices import device_required
@@ -196,8 +197,8 @@ def api_status(request):
             },
             "session": {
                 "date": session.date.isoformat(),
-                "campus": session.campus,
-                "place": session.place,
+                "campus": localised(session, "campus"),
+                "place": localised(session, "place"),
                 "closed": session.closed_at is not None,
             },
             "recent": [_recent_json(log) for log in selectors.station_recent(station, limit=10)],
@@ -216,7 +217,7 @@ def _recent_json(log):
         "action": log.action,
         "occurred_at": log.occurred_at.isoformat(),
         "name": student.name,
-        "unit": student.unit.name,
+        "unit": localised(student.unit, "name"),
         "status_display": log.get_to_status_display(),
         "undoable": log.action in ("arrive", "photograph"),
     }

@@ -111,6 +111,21 @@ DONE = {
 }
 
 
+def _reason_problem(form):
+    """What is wrong with the off-site reason, said as such (not always "须填写原因")."""
+    codes = {error.code for error in form.errors.as_data().get("reason", [])}
+    reason = form.data.get("reason", "")
+    if "null_characters_not_allowed" in codes:
+        return _("原因含有无法显示的字符（如 NUL 空字符），请删除后重新输入。")
+    if "max_length" in codes:
+        limit = form.fields["reason"].max_length
+        return _("原因最多 %(max)d 个字，现在有 %(n)d 个，请缩短后再登记。") % {
+            "max": limit,
+            "n": len(reason.strip()),
+        }
+    return _("登记分散采集须填写原因。")
+
+
 @counsellor_required
 @require_POST
 def capture_action(request, unit_id, capture_id, action):
@@ -122,7 +137,7 @@ def capture_action(request, unit_id, capture_id, action):
     if action == "offsite":
         form = ReasonForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("登记分散采集须填写原因。"))
+            messages.error(request, _reason_problem(form))
             return redirect("unit:detail", unit.pk)
         note = form.cleaned_data["reason"]
     try:

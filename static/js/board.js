@@ -5,10 +5,12 @@
   if (!root) return;
   const $ = (id) => document.getElementById(id);
   const none = root.dataset.textNone;
+  // "、" on a Chinese board, ", " on an English one (the page's translated separator).
+  const comma = root.dataset.textListSeparator;
 
   function window_(w, timeId, unitsId) {
     $(timeId).textContent = w ? `${w.start}–${w.end}` : "";
-    $(unitsId).textContent = w && w.units.length ? w.units.join("、") : none;
+    $(unitsId).textContent = w && w.units.length ? w.units.join(comma) : none;
   }
 
   // Office announcements, large, above everything; English text on an English board

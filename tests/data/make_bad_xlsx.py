@@ -231,7 +231,7 @@ ROW_ERRORS = {
     "number-with-space.xlsx": ([row(学号="2022 0101 0001")], 2, "学号", "只能包含数字"),
     "number-is-boolean.xlsx": ([row(学号=True)], 2, "学号", "不是有效的学号"),
     "number-is-date.xlsx": ([row(学号=dt.datetime(2022, 1, 1))], 2, "学号", "只能包含数字"),
-    "formula-name.xlsx": ([row(姓名="=A1")], 2, "姓名", "不能为空"),
+    "formula-name.xlsx": ([row(姓名="=A1")], 2, "姓名", "是公式“=A1”"),
     "line-break-in-name.xlsx": ([row(姓名="张\n三")], 2, "姓名", "控制字符"),
     "tab-in-major.xlsx": ([row(专业="民商\t法学")], 2, "专业", "控制字符"),
     "delete-in-unit.xlsx": ([row(培养单位="法学\x7f院")], 2, "培养单位", "控制字符"),

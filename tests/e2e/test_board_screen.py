@@ -1,12 +1,15 @@
 """The waiting-area board on a 1920 × 1080 television: every unit name on one line, the
 whole demo session on one screen (no scrolling), readable from the back of the room."""
 
+import datetime as dt
 import os
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from capture_portal.actors import Actor
+from sessions import selectors
 from sessions.models import Campaign, Capture, CaptureSession
 from sessions.services.assignment import captures_assign_sessions
 from tests.factories import StudentFactory
@@ -15,7 +18,9 @@ from units.models import TrainingUnit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_board_fills_a_full_hd_screen_without_wrapping_unit_names(live_server, page, artifacts_dir):
+def test_board_fills_a_full_hd_screen_without_wrapping_unit_names(
+    live_server, page, artifacts_dir, monkeypatch
+):
     call_command("loaddata", "fixtures/notice.json", verbosity=0)
     campaign = Campaign.objects.get()
     for unit in TrainingUnit.objects.all():
@@ -27,6 +32,14 @@ def test_board_fills_a_full_hd_screen_without_wrapping_unit_names(live_server, p
             )
     captures_assign_sessions(actor=Actor.system(), campaign_id=campaign.pk)
     session = CaptureSession.objects.get()
+    # The server's clock at 14:10 on the day: a window of three units being photographed
+    # and three getting ready, the longest the board shows (the live server shares this
+    # process, so the patch reaches its views).
+    board_data = selectors.board_data
+    on_the_day = timezone.make_aware(dt.datetime.combine(session.date, dt.time(14, 10)))
+    monkeypatch.setattr(
+        selectors, "board_data", lambda session, now=None: board_data(session, now=on_the_day)
+    )
 
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{live_server.url}/board/{session.pk}/")
@@ -41,13 +54,21 @@ def test_board_fills_a_full_hd_screen_without_wrapping_unit_names(live_server, p
             " && el.scrollWidth <= el.clientWidth; }"
         )
         assert one_line, name.inner_text()
-    # Readable from the back of the room: unit names at least 28 px, the current window's
+    current = page.locator("#current-units")
+    assert current.inner_text().count("、") == 2  # three units, as at 14:10 on the day
+    assert page.locator("#next-units").inner_text().count("、") == 2
+    # Readable from the back of the room: unit rows at least 36 px, the current window's
     # units larger still.
-    assert names.first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 28
-    assert (
-        page.locator("#current-units").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
-        >= 56
+    for i in range(names.count()):
+        font = names.nth(i).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+        assert font >= 36, (names.nth(i).inner_text(), font)
+    assert current.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 72
+    # The session fills the screen: from the top of the page to the last unit's row.
+    bottom = page.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll('#board > *:not([hidden])'),"
+        " el => el.getBoundingClientRect().bottom))"
     )
+    assert bottom >= 0.85 * 1080
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
     assert page.evaluate("document.documentElement.scrollWidth") <= 1920
     page.screenshot(path=os.path.join(artifacts_dir, "board-1920x1080.png"))

@@ -1,6 +1,8 @@
 """The live dashboard on the day: a scan at the door shows up on the next update without a
 reload, and a "未到学生" list the office opened stays open across it."""
 
+import os
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -57,3 +59,39 @@ def test_update_keeps_an_open_list_open_and_shows_a_new_scan(live_server, page, 
         == "1"
     )
     assert page.locator("#chart svg polyline.plan").count() == 1
+
+
+def test_live_table_fits_1280px_in_english(live_server, page, office_user, artifacts_dir):
+    # English headers and unit names are wider than Chinese: the page takes the screen's
+    # width, so the "Not arrived" column (with a list open) needs no sideways scrolling.
+    call_command("loaddata", "fixtures/notice.json", verbosity=0)
+    CaptureSession.objects.update(date=timezone.localdate())
+    campaign = Campaign.objects.get()
+    for unit in TrainingUnit.objects.all():
+        for i in range(4):
+            Capture.objects.create(
+                student=StudentFactory(unit=unit, phone=f"1380000{unit.pk:02d}{i:02d}"),
+                campaign=campaign,
+            )
+    captures_assign_sessions(actor=Actor.system(), campaign_id=campaign.pk)
+    session = CaptureSession.objects.get()
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login(page, live_server, office_user.username)
+    page.goto(f"{live_server.url}/staff/sessions/{session.pk}/live/")
+    with page.expect_navigation():
+        page.click("button[name=language][value=en]")
+    assert page.locator("html").get_attribute("lang") == "en"
+    missing = page.locator("td[data-live$='-missing']")
+    assert missing.count() == 14
+    missing.first.locator("summary").click()
+    wrap = page.locator("#live .table-wrap")
+    # No sideways scrolling inside the table's box, and the box on the screen.
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    box_right = wrap.evaluate("el => el.getBoundingClientRect().right")
+    assert box_right <= 1280
+    for i in range(missing.count()):
+        right = missing.nth(i).evaluate("el => el.getBoundingClientRect().right")
+        assert right <= box_right + 0.5, (i, right, box_right)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=os.path.join(artifacts_dir, "live-1280-en.png"), full_page=True)

@@ -2,6 +2,8 @@
 scrolls inside its own wrapper), the first column stays in view, no student number is
 broken one digit per line, and the action column can be scrolled to."""
 
+import os
+
 import pytest
 from django.utils import timezone
 
@@ -74,6 +76,44 @@ def test_counsellor_roster_reads_on_a_phone(live_server, page, law_roster):
     assert _page_fits(page)
 
 
+def test_roster_rows_keep_their_borders_in_the_sticky_column(
+    live_server, browser, law_roster, artifacts_dir
+):
+    # Chromium paints a collapsed border of a position:sticky cell only on some rows: two
+    # students then looked like one box. Each cell draws its own border (separate borders,
+    # no spacing), so every row of the first column is closed at the bottom.
+    law, captures = law_roster
+    user = UserFactory(username="counsellor-law")
+    MembershipFactory(user=user, unit=law)
+    # A phone's screen: three device pixels to the CSS pixel.
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=3, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, live_server, user.username)
+    page.goto(f"{live_server.url}/unit/{law.pk}/")
+    table = page.locator("table#roster")
+    assert table.evaluate("el => getComputedStyle(el).borderCollapse") == "separate"
+    assert table.evaluate("el => getComputedStyle(el).borderSpacing") in ("0px", "0px 0px")
+    cells = page.locator("table#roster tbody td:first-child")
+    assert cells.count() == len(captures)
+    for i in range(cells.count()):
+        style = cells.nth(i).evaluate(
+            "el => { const s = getComputedStyle(el);"
+            " return [s.position, s.borderBottomStyle, parseFloat(s.borderBottomWidth),"
+            " s.borderRightStyle]; }"
+        )
+        assert style == ["sticky", "solid", 1, "solid"], (i, style)
+    # Neighbouring cells share one line, not two.
+    second = page.locator("table#roster tbody tr").first.locator("td").nth(1)
+    assert second.evaluate("el => parseFloat(getComputedStyle(el).borderLeftWidth)") == 0
+    _scroll_table_right(cells.first)
+    page.locator("#roster").scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(artifacts_dir, "roster-390.png"))
+    context.close()
+
+
 def test_schedule_builder_reads_on_a_phone(live_server, page, law_roster, office_user):
     page.set_viewport_size(PHONE)
     login(page, live_server, office_user.username)
@@ -116,3 +156,49 @@ def test_coordinators_overview_reads_on_a_phone(live_server, page, notice, offic
     assert _in_viewport(edit) and _one_line(edit)
     assert _in_viewport(unit)
     assert _page_fits(page)
+
+
+# A phone number ("0311-87657669") or a time range ("13:20–16:00") split across two lines
+# reads as two numbers.
+UNBROKEN = r"\d{3,4}-\d{7,8}|\d{1,2}:\d{2}\s*[–-]\s*\d{1,2}:\d{2}"
+BROKEN = """(pattern) => {
+  const re = new RegExp(pattern, "g"), broken = [];
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  const pieces = [];  // a match may span text nodes ("13:20" "–" "16:00" from the template)
+  let text = "";
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    pieces.push([n, text.length]);
+    text += n.data;
+  }
+  const at = (i) => {
+    let k = pieces.length - 1;
+    while (pieces[k][1] > i) k--;
+    return [pieces[k][0], i - pieces[k][1]];
+  };
+  for (const m of text.matchAll(re)) {
+    const r = document.createRange();
+    r.setStart(...at(m.index));
+    r.setEnd(...at(m.index + m[0].length - 1));
+    r.setEnd(r.endContainer, r.endOffset + 1);
+    const tops = new Set(Array.from(r.getClientRects(), (b) => Math.round(b.top)));
+    if (tops.size > 1) broken.push(m[0]);
+  }
+  return {broken, found: Array.from(text.matchAll(re), (m) => m[0]).length};
+}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_home_keeps_phone_numbers_and_time_ranges_whole(
+    live_server, page, notice, language, artifacts_dir
+):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/")
+    if language == "en":
+        with page.expect_navigation():
+            page.click("button[name=language][value=en]")
+    assert page.locator("html").get_attribute("lang") == language
+    result = page.evaluate(BROKEN, UNBROKEN)
+    assert result["found"] >= 5  # the notice's times and its contact numbers
+    assert result["broken"] == []
+    assert _page_fits(page)
+    page.screenshot(path=os.path.join(artifacts_dir, f"home-390-{language}.png"), full_page=True)

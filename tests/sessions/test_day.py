@@ -352,6 +352,17 @@ def test_board_current_window_follows_the_clock_on_the_day(notice):
     assert data["next"]["units"] == ["会计学院", "统计与数学学院", "金融学院"]
 
 
+def test_board_shows_no_current_window_on_another_day(notice, student):
+    # "正在拍摄 13:20–14:00" on the day before (or after) would send people to the door.
+    session = CaptureSession.objects.get()
+    assert selectors.session_progress(session, now=timezone.now()).current is not None
+    for day in (dt.datetime(2024, 3, 10, 13, 30), dt.datetime(2024, 3, 12, 13, 30)):
+        data = selectors.board_data(session, now=timezone.make_aware(day))
+        assert data["current"] is None
+        assert data["next"] is None
+        assert data["units"]  # the progress per unit is still shown
+
+
 def test_dashboard_shows_counts_and_who_has_not_arrived(client, office_user, student, notice, law):
     Capture.objects.create(
         student=StudentFactory(unit=law, name="王五", phone="13700000000"),

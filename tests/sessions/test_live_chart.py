@@ -94,3 +94,45 @@ def test_dashboard_draws_the_chart_as_inline_svg(client, office_user, law_captur
     assert '<figure class="chart" id="chart"' in html
     assert "<svg" in html and 'class="plan"' in html and 'class="actual"' in html
     assert "<script" not in html.split('id="chart"')[1].split("</figure>")[0]
+
+
+def test_another_day_draws_no_ahead_or_behind(law_captures):
+    # The day after: the header says "非采集当日，不计快慢"; the chart must not shade the
+    # whole day as behind (nobody was photographed on the plan's clock).
+    session = CaptureSession.objects.get()
+    photographed(law_captures[0], at(13, 25))
+    later = at(10, 0) + dt.timedelta(days=1)
+    progress = selectors.session_progress(session, now=later)
+    assert progress.ahead_minutes is None
+    chart = charts.progress_chart(
+        session, progress, selectors.photographed_timeline(session), now=later
+    )
+    assert chart.bands == []
+    assert chart.judged is False
+    assert chart.actual_points  # what was recorded is still drawn
+
+
+def test_before_the_start_on_the_day_draws_no_ahead_or_behind(law_captures):
+    session = CaptureSession.objects.get()
+    progress = selectors.session_progress(session, now=at(9, 0))
+    chart = charts.progress_chart(session, progress, [], now=at(9, 0))
+    assert chart.bands == []
+    assert chart.judged is False
+
+
+def test_on_the_day_after_the_start_the_chart_judges(law_captures):
+    session = CaptureSession.objects.get()
+    progress = selectors.session_progress(session, now=at(13, 40))
+    chart = charts.progress_chart(session, progress, [], now=at(13, 40))
+    assert chart.judged is True
+
+
+def test_dashboard_on_another_day_says_so_under_the_chart(client, office_user, law_captures):
+    # The request's clock is today, not the session's date (2024-03-11).
+    photographed(law_captures[0], at(13, 25))
+    client.force_login(office_user)
+    html = client.get(reverse("staff:live", args=[CaptureSession.objects.get().pk])).content
+    figure = html.decode().split('id="chart"')[1].split("</figure>")[0]
+    assert 'class="band' not in figure
+    assert "落后" not in figure and "提前" not in figure
+    assert "非采集当日，不计快慢" in figure

@@ -61,7 +61,7 @@ def _texts(response):
 def _assert_group_message(message, unit):
     zh, en = message.zh, message.en
     assert _window(unit) in zh and _window(unit) in en
-    assert "2024年3月11日（星期一）" in zh and "Monday 11 March 2024" in en
+    assert "2024年3月11日（星期一）" in zh and "Monday, 11 March 2024" in en
     assert "第一教学楼一楼" in zh
     assert "南门进" in zh and "北门出" in zh and "Enter by the south door" in en
     assert "20 元" in zh and "20 yuan" in en
@@ -69,6 +69,31 @@ def _assert_group_message(message, unit):
     assert "张负责 13800000001" in zh and "李负责 13800000002" in zh
     assert "http://testserver/lookup/" in zh and "http://testserver/lookup/" in en
     assert _other_window(unit) not in zh + en
+
+
+def test_group_message_says_the_fee_goes_to_the_coordinators_in_advance(notice, law):
+    # It said "拍摄时当场缴纳" / "paid on the spot": per the notice (三.3.(4)) the
+    # coordinators collect the fee beforehand and hand it to the Xinhua staff on the day.
+    [group] = unit_messages(law, notice, "http://x")
+    assert "当场缴纳" not in group.zh and "on the spot" not in group.en
+    assert "提前交本单位负责人" in group.zh and "新华社河北图像采集中心" in group.zh
+    assert "in advance" in group.en and "unit coordinators" in group.en
+    assert notice.capture_centre_en in group.en
+
+
+def test_group_message_says_the_window_is_an_estimate(notice, law):
+    # Annex 1 is "预估时间表（以实际时间为准）": the message gave the window as a promise.
+    [group] = unit_messages(law, notice, "http://x")
+    assert "预估" in group.zh and "以实际时间为准" in group.zh
+    assert "estimated" in group.en and "actual time" in group.en
+
+
+def test_english_dates_have_the_comma_after_the_weekday(notice, law):
+    Campaign.objects.update(confirmation_deadline=dt.date(2024, 5, 20))
+    notice.refresh_from_db()
+    group, chsi = unit_messages(law, notice, "http://x")
+    assert "Monday, 11 March 2024" in group.en and "Monday 11" not in group.en
+    assert "by Monday, 20 May 2024" in chsi.en
 
 
 def test_unit_page_message_has_the_units_own_window(counsellor_client, law):
@@ -183,6 +208,8 @@ def test_poster_has_the_schedule_and_a_qr(client, office_user, notice):
         assert f"{su.slot.start:%H:%M}–{su.slot.end:%H:%M}" in body  # its card
     assert body.count('class="poster-card"') == SlotUnit.objects.filter(session=session).count()
     assert "js/print.js" in body
+    # The fee goes to the unit's coordinators beforehand (notice 三.3.(4)), not "on the spot".
+    assert "提前交本单位负责人" in body and "当场缴纳" not in body
 
 
 def test_poster_is_office_only(client, notice, law):

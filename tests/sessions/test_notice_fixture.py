@@ -101,6 +101,24 @@ HOME_SENTENCES = [
     SCHOOL_CODE,
     "五、其他",
     "如有其他疑问，请联系二办106，联系电话：",
+    # The salutation and the list of annexes.
+    "各培养单位：",
+    "附件：1.校内集中采集预估时间表2.查看图像采集码途径",
+    # 三.3 and its (1), (2) (the lists' numbers are the <ol>'s, not text)
+    "请各培养单位告知学生：",
+    "参加校内集中采集时须出示图像采集码，查看图像采集码途径见附件 2。"
+    "为保证现场采集效率，请务必提前保存采集码图片。",
+    "校内集中采集以培养单位为单位进行，请各位辅导员指定 2 名负责人组织学生到拍摄地点，"
+    "待全部到齐后，直接到“分散备拍区”排队等待拍摄。负责人姓名及联系方式请于3月8日前报研究生管理科。",
+    # 四 and 四.1
+    "也可参加各地新华社分散采集。相关事项如下：",
+    "分散采集时间地点",
+    "因故未参加集中采集的学生，可就近前往各地新华社分散采集，各地新华社图像采集中心地址及联系方式见",
+    # 四.2 and its (2), (3)
+    "分散采集注意事项",
+    "各地新华社分散采集的费用 45元/人",
+    "纸质照片应邮寄到学生本人地址。本人收到纸质照片，确认照片及信息无误后，须及时将整版纸质照片交给"
+    "培养单位，请各培养单位收到学生照片后，核实确系学生本人。",
 ]
 OFFSITE_SENTENCES = [
     MUST_ATTEND,
@@ -134,6 +152,32 @@ def test_home_says_every_listed_sentence_of_the_notice(client, notice):
     for number in notice.contact_phones:
         assert number in text
     assert "本省" not in text and "五、联系方式" not in text
+
+
+def test_home_gives_the_centres_address_where_the_notice_does(client, notice):
+    text = _squeeze(page_text(client.get("/").content.decode()))
+    assert (
+        _squeeze(
+            "各地新华社图像采集中心地址及联系方式见 http://www.xinhua.cn/#/home/collectionCenter。"
+        )
+        in text
+    )
+
+
+def test_english_section_4_does_not_say_the_same_sentence_twice(client, notice):
+    # The must-attend line and 四.1 both came out as "Students who cannot attend … may go
+    # to a Xinhua image-capture centre near them (off-site capture)."
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    text = re.sub(r"\s+", " ", page_text(html))
+    text = text.split("4. Off-site capture", 1)[1].split("5. Other matters", 1)[0]
+    assert text.count("Students who cannot attend") == 1, text
+    # The page says it once in Chinese too: the must-attend line, then the notice's 四.1
+    # ("因故未参加…"), no paraphrase of the line after it.
+    client.cookies["django_language"] = "zh-hans"
+    zh = _squeeze(page_text(client.get("/").content.decode()))
+    assert zh.count("因客观情况无法参加") == 1
 
 
 def test_offsite_page_says_who_must_attend_and_the_hebei_studio(client, notice):

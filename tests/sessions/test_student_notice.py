@@ -96,3 +96,41 @@ def test_a_student_off_site_sees_one_coherent_page(client, zhang, status):
 def test_an_expected_student_sees_the_on_site_fee_and_no_offsite_fee(client, zhang):
     text = _text(client, _urls(zhang)["student"])
     assert "20元" in text and "45元" not in text
+
+
+@pytest.mark.parametrize("status", ["absent", "offsite"])
+def test_the_off_site_steps_fit_a_student_who_missed_the_day_and_one_registered_off_site(
+    client, zhang, status
+):
+    # Both read "未能参加集中采集的同学…补拍" / "If you missed the on-campus session": wrong
+    # for a student the counsellor registered off-site in advance, and the notice calls it
+    # 分散采集, not 补拍 (补拍 is only the Hebei studio's own name in 四.1).
+    Capture.objects.filter(pk=zhang.pk).update(status=status)
+    for name in ("student", "pass"):
+        text = _text(client, _urls(zhang)[name])
+        assert "未能参加集中采集的同学" not in text, name
+        assert "补拍" not in text.replace(_squeeze(STUDIO), ""), name
+        assert "新华社图像采集中心" in text and "分散采集" in text, name
+    client.cookies["django_language"] = "en"
+    english = page_text(client.get(_urls(zhang)["student"]).content.decode())
+    assert "If you missed" not in english
+
+
+def test_the_public_off_site_page_is_not_called_a_retake(client, notice):
+    text = _squeeze(page_text(client.get(reverse("offsite")).content.decode()))
+    assert "补拍" not in text.replace(_squeeze(STUDIO), "")
+    assert "未能参加集中采集的同学" not in text
+
+
+@pytest.mark.parametrize("status", ["absent", "offsite", "exempt", "verified"])
+def test_no_qr_code_for_a_student_with_no_pass(client, zhang, status):
+    # The pass page shows no QR code to these students; its image URL gave one anyway.
+    Capture.objects.filter(pk=zhang.pk).update(status=status)
+    assert client.get(_urls(zhang)["pass_qr"]).status_code == 404
+
+
+@pytest.mark.parametrize("status", ["expected", "arrived", "photographed"])
+def test_the_qr_code_for_a_student_with_a_pass(client, zhang, status):
+    Capture.objects.filter(pk=zhang.pk).update(status=status)
+    response = client.get(_urls(zhang)["pass_qr"])
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
