@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
 from payments.models import FeeEntry, Handover
+from payments.rules import fee_due, no_fee_reason
 from sessions.models import Capture
 from units.models import TrainingUnit
 
@@ -36,6 +37,17 @@ class SheetRow:
         return self.balance > 0
 
     @property
+    def due(self):
+        """Owes the on-site fee (payments.rules): only these rows offer the tick."""
+        return fee_due(self.capture.status)
+
+    @property
+    def why_not_due(self):
+        """The row's note when it owes nothing here (named so the money check of the
+        templates, tests/test_money.py, does not take it for an amount)."""
+        return no_fee_reason(self.capture.status)
+
+    @property
     def method_label(self):
         from payments.models import Method
 
@@ -43,7 +55,9 @@ class SheetRow:
 
 
 def fee_sheet(unit, campaign):
-    """The unit's students with what each has paid, and the totals. Three queries."""
+    """The unit's students with what each has paid, and the totals. Three queries.
+    Unpaid counts only the students who owe the on-site fee; the others who have not paid
+    (off-site, exempt, absent) are `not_due`."""
     last_method = (
         FeeEntry.objects.filter(campaign=campaign, student=OuterRef("student"), kind="payment")
         .order_by("-id")
@@ -59,7 +73,8 @@ def fee_sheet(unit, campaign):
     rows = [SheetRow(c, balances.get(c.student_id, ZERO), c.method or "") for c in captures]
     return rows, {
         "paid": sum(1 for r in rows if r.paid),
-        "unpaid": sum(1 for r in rows if not r.paid),
+        "unpaid": sum(1 for r in rows if not r.paid and r.due),
+        "not_due": sum(1 for r in rows if not r.paid and not r.due),
         "collected": sum((r.balance for r in rows), ZERO),
         "not_photographed": sum(1 for r in rows if r.capture.status != ON_SITE),
     }

@@ -3,7 +3,8 @@ reversal entry, never by an edit or a delete.
 
 Who may write: the office; a counsellor of the student's unit; the unit's coordinator
 link. Codes raised (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``,
-``not_paid`` (reverse or refund what was not paid), ``invalid``.
+``not_paid`` (reverse or refund what was not paid), ``no_fee_due`` (a new tick for a
+student who owes no on-site fee: off-site, exempt, absent; payments.rules), ``invalid``.
 
 A student's *balance* is the sum of their entries. Ticking "paid" twice, from one device
 or two at once, writes one entry: the student's capture row is locked for the check.
@@ -20,12 +21,16 @@ from django.utils.translation import gettext as _
 
 from capture_portal.exceptions import DomainError
 from payments.models import FeeEntry, Handover, Method
+from payments.rules import fee_due, no_fee_reason
 from sessions.models import Campaign, Capture
 from sessions.services.common import existing_unit, open_campaign
 from units.selectors import may_act_for_unit
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+# The largest id the database holds: a form's integer beyond it made the driver raise
+# OverflowError (a 500) instead of finding no student.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class FeeResult:
 
 
 def _lock_capture(actor, campaign_id, student_id):
+    if isinstance(student_id, bool) or not isinstance(student_id, int):
+        raise DomainError(_("找不到该学生。"), "not_found")
+    if not 0 < student_id <= MAX_ID:
+        raise DomainError(_("找不到该学生。"), "not_found")
     capture = (
         Capture.objects.select_for_update(of=("self",))
         .select_related("student", "campaign")
@@ -83,7 +92,9 @@ def _method(method):
 
 def fee_record(*, actor, campaign_id, student_id, method, idempotency_key=None):
     """Tick a student as paid: one entry of the campaign's on-site fee. A student already
-    paid is not charged again (``changed=False``)."""
+    paid is not charged again (``changed=False``). A student who owes no on-site fee
+    (off-site, exempt, absent: payments.rules) cannot newly be ticked (``no_fee_due``);
+    what they paid before stays and can be reversed or refunded."""
     method = _method(method)
     with transaction.atomic():
         capture = _lock_capture(actor, campaign_id, student_id)
@@ -94,6 +105,8 @@ def fee_record(*, actor, campaign_id, student_id, method, idempotency_key=None):
         current = balance(campaign_id, student_id)
         if current > 0:
             return FeeResult(None, False, current)
+        if not fee_due(capture.status):
+            raise DomainError(str(no_fee_reason(capture.status)), "no_fee_due")
         fee = capture.campaign.onsite_fee
         entry = _entry(actor, capture, FeeEntry.Kind.PAYMENT, fee, method, key=idempotency_key)
         return FeeResult(entry, True, current + fee)

@@ -16,11 +16,13 @@ BODIES = [
     ("application/x-www-form-urlencoded", b""),
     (
         "application/x-www-form-urlencoded",
-        b"student_no=%00&name=%00%00&action=pay&capture_id=1e999",
+        b"student_no=%00&name=%00%00&action=pay&capture_id=1e999"
+        b"&method=cash&student_id=99999999999999999999999",
     ),
     (
         "application/x-www-form-urlencoded",
-        b"unit_id=-1&capture_id=99999999999999999999999&amount=NaN&received_at=2026-02-30",
+        b"unit_id=-1&capture_id=99999999999999999999999&amount=NaN&received_at=2026-02-30"
+        b"&action=untick&untick=99999999999999999999999",
     ),
     ("application/x-www-form-urlencoded", b"reason=" + b"x" * 20000 + b"&code=%ff%fe"),
     ("application/json", b"{not json"),
