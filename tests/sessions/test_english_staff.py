@@ -181,3 +181,13 @@ def test_follow_up_exceptions_and_unassigned_counts_name_units_in_english(notice
     with translation.override("en"):
         assert unassigned_students(notice.pk) == {"School of Law": 1}
     assert unassigned_students(notice.pk) == {"法学院": 1}
+
+
+def test_fee_pages_name_the_unit_in_english(english_office, notice, law):
+    # The coordinator's and counsellor's fee page said "法学院 · Fees" in English.
+    html = _text(english_office.get(reverse("payments:unit_fees", args=[law.pk])))
+    assert "<h1>School of Law · " in html
+    _no_chinese_unit_names(html)
+    html = _text(english_office.get(reverse("payments:reconciliation")))
+    assert "School of Law</a>" in html
+    _no_chinese_unit_names(html)
