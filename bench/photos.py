@@ -17,9 +17,15 @@ managers pack them. The roster (6,000 photographed students) is the same for eve
   the top band decoded for the background), SHA-256 per photo and of the archive, matching,
   a row per file written through the ORM in batches, the judgements between files and the
   summary made by the database. Best of three runs each, interleaved. Target ≤ 1.5×.
+* Floor (for reference, no target): the raw loop plus only what the issue itself asks for
+  on every photo beyond it — the SHA-256 and the top band decoded for the background — with
+  no archive checks, matching, rows or database. Its ratio to the raw loop is the least any
+  intake with these checks can reach here; on this 2-core machine it is about 1.4–1.5×, so
+  the 1.5× target leaves nothing for the rest (see the README's Performance section).
 * Memory: the preview's peak Python heap (tracemalloc) for the small and the large archive,
   same roster. Target: the large within 1.2× of the small.
-* The commit (5,000 files written to the photo storage, 5,000 rows) is timed for reference.
+* The commit (5,000 files written to the photo storage, 5,000 rows) is timed for reference;
+  its peak Python heap is measured like the preview's (every photo stored anew), same target.
 """
 
 import argparse
@@ -120,6 +126,27 @@ def raw_header_loop(path):
                 image.size, image.mode  # noqa: B018
 
 
+def floor_loop(path):
+    """The raw loop plus only the work the issue itself asks for on every photo beyond it:
+    its SHA-256 (re-upload idempotent, one image for two students) and the background
+    sampled from its top band (sessions.photos.standard), with nothing else — no archive
+    checks, matching, rows or database. What any intake must cost at least, in this run."""
+    import hashlib
+
+    from PIL import Image
+
+    from sessions.photos import standard
+
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            data = zf.read(info)
+            hashlib.sha256(data).digest()
+            offset, height, width, _scan = standard._frame(data)
+            with Image.open(io.BytesIO(standard._band(data, offset, height))) as image:
+                image.size, image.mode  # noqa: B018
+                standard._background(image, width)
+
+
 def upload_of(path):
     """The archive as Django hands a large upload to the view: on disk, already received."""
     from django.core.files.uploadedfile import TemporaryUploadedFile
@@ -171,6 +198,23 @@ def peak_preview(path, campaign, session):
     return mib
 
 
+def peak_commit(path, campaign, session):
+    """The commit's peak Python heap, storing every photo of the archive anew."""
+    from capture_portal.actors import Actor
+    from sessions.models import Photo
+    from sessions.photos.intake import photo_intake_commit
+
+    Photo.objects.all().delete()  # every file is then stored again, none "unchanged"
+    upload = upload_of(path)
+    try:
+        intake = preview(upload, campaign, session)
+    finally:
+        upload.close()
+    return peak_memory(
+        lambda: photo_intake_commit(actor=Actor.system("bench"), intake_id=intake.pk)
+    )
+
+
 def run(photos=5_000, small=1_000, roster=6_000):
     setup_django("photos")
     from capture_portal.actors import Actor
@@ -186,11 +230,12 @@ def run(photos=5_000, small=1_000, roster=6_000):
         # Warm-up: imports, translations, the file cache.
         discard(timed_preview(little, campaign, session)[1])
         raw_loop(little)
-        raw_times, header_times, ours_times = [], [], []
+        raw_times, header_times, floor_times, ours_times = [], [], [], []
         intake = None
         for _ in range(3):
             raw_times.append(timed(raw_loop, big)[0])
             header_times.append(timed(raw_header_loop, big)[0])
+            floor_times.append(timed(floor_loop, big)[0])
             seconds, last = timed_preview(big, campaign, session)
             ours_times.append(seconds)
             if intake is not None:
@@ -202,9 +247,12 @@ def run(photos=5_000, small=1_000, roster=6_000):
         )
         m_small = peak_preview(little, campaign, session)
         m_big = peak_preview(big, campaign, session)
+        c_small = peak_commit(little, campaign, session)
+        c_big = peak_commit(big, campaign, session)
     finally:
         shutil.rmtree(WORKDIR, ignore_errors=True)
-    raw, header, ours = min(raw_times), min(header_times), min(ours_times)
+    raw, header, floor = min(raw_times), min(header_times), min(floor_times)
+    ours = min(ours_times)
     label = f"{photos:,} photos of {size / 1024:.0f} KB ({mib:.0f} MB zip)"
     print(
         f"photos: {checked['files']} files, {checked['take']} to store, "
@@ -219,6 +267,20 @@ def run(photos=5_000, small=1_000, roster=6_000):
             "s",
             "≤ 1.5×",
             ("max", 1.5),
+        ),
+        row(
+            "  floor: raw loop + SHA-256 + top-band background only",
+            floor,
+            raw,
+            "s",
+            "info",
+        ),
+        row(
+            "  ours vs that floor",
+            ours,
+            floor,
+            "s",
+            "info",
         ),
         row(
             "  same, vs a header-only loop (Pillow on the zip stream)",
@@ -238,6 +300,14 @@ def run(photos=5_000, small=1_000, roster=6_000):
             f"photo intake peak MiB, {photos:,} vs {small:,} photos",
             m_big,
             m_small,
+            "MiB",
+            "≤ 1.2×",
+            ("max", 1.2),
+        ),
+        row(
+            f"photo intake commit peak MiB, {photos:,} vs {small:,} photos",
+            c_big,
+            c_small,
             "MiB",
             "≤ 1.2×",
             ("max", 1.2),

@@ -44,9 +44,11 @@ Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archiv
 """
 
 import hashlib
+import itertools
 import logging
 import re
 import secrets
+import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -435,33 +437,75 @@ class PhotoIntakeResult:
     dropped: int = 0
 
 
-def _write_files(intake, rows):
-    """Store the files of `rows` under random names, before the transaction (no lock is held
-    while files are written). Returns [(row, stored name)]; the caller deletes them if the
-    transaction fails. Each file is checked against the SHA-256 the preview recorded."""
+def _take(intake, order):
+    """The rows the commit stores (action new or replace), as dicts, read CHUNK at a time
+    in `order` ("index": the archive's order; "capture_id": the order captures are locked
+    in, the same for every commit, so that two commits never wait on each other crosswise).
+    Each student has at most one such row (sessions.photos.intake._judge)."""
+    rows = PhotoIntakeRow.objects.filter(intake=intake, action__in=("new", "replace"))
+    last = None
+    while True:
+        page = rows if last is None else rows.filter(**{f"{order}__gt": last})
+        chunk = list(
+            page.order_by(order).values_list("index", "member", "capture_id", "sha256", "details")[
+                :CHUNK
+            ]
+        )
+        if not chunk:
+            return
+        yield from (
+            {**details, "index": index, "member": member, "capture_id": pk, "sha256": sha}
+            for index, member, pk, sha, details in chunk
+        )
+        last = chunk[-1][0 if order == "index" else 2]
+
+
+def _file_name(prefix, index):
+    # A random prefix per commit attempt and the member's index: unguessable, never a
+    # student's number, and derivable again, so that no list of written names is kept.
+    return f"photos/{prefix}-{index}.jpg"
+
+
+def _write_files(intake, prefix, written):
+    """Store the files the commit takes, before the transaction (no lock is held while files
+    are written), each checked against the SHA-256 of the preview, in the archive's order
+    (its directory is read once). `written` is a one-item list holding the index of the last
+    file written, for the clean-up (`_delete_written`) if anything fails later."""
     storage = photo_storage()
-    written = []
     if not intake.archive or not intake.archive.storage.exists(intake.archive.name):
         raise DomainError(
             _("存档的压缩包已不存在，未导入任何照片；请重新上传。"), "archive_changed"
         )
+    rows, wanted = itertools.tee(_take(intake, "index"))
+    with intake.archive.open("rb") as fileobj, open_archive(fileobj) as archive:
+        members = archive.members(row["index"] for row in wanted)
+        for row, (_index, member) in zip(rows, members, strict=True):
+            data = member.data if member is not None else None
+            if data is None or hashlib.sha256(data).hexdigest() != row["sha256"]:
+                raise DomainError(
+                    _("存档的压缩包与预览时不一致，未导入任何照片；请重新上传。"),
+                    "archive_changed",
+                )
+            name = _file_name(prefix, row["index"])
+            stored = storage.save(name, ContentFile(data))
+            if stored != name:  # the storage chose another name: never expected
+                _delete(storage, [stored])
+                raise RuntimeError("photo storage renamed a new file")
+            written[0] = row["index"]
+
+
+def _delete_written(intake, prefix, up_to):
+    """Delete the files `_write_files` stored, up to the member index `up_to`."""
+    if up_to is None:
+        return
+    storage = photo_storage()
     try:
-        with intake.archive.open("rb") as fileobj, open_archive(fileobj) as archive:
-            # Rows in the order of the archive: its directory is read once.
-            members = archive.members(row["index"] for row in rows)
-            for row, (_index, member) in zip(rows, members, strict=True):
-                data = member.data if member is not None else None
-                if data is None or hashlib.sha256(data).hexdigest() != row["sha256"]:
-                    raise DomainError(
-                        _("存档的压缩包与预览时不一致，未导入任何照片；请重新上传。"),
-                        "archive_changed",
-                    )
-                name = storage.save(f"photos/{secrets.token_hex(16)}.jpg", ContentFile(data))
-                written.append((row, name))
-    except BaseException:
-        _delete(storage, [name for _row, name in written])
-        raise
-    return written
+        for row in _take(intake, "index"):
+            if row["index"] > up_to:
+                break
+            _delete(storage, [_file_name(prefix, row["index"])])
+    except Exception:  # noqa: BLE001 — the error being handled matters more
+        logger.warning("photo intake %s: written files could not be listed for deletion", intake.pk)
 
 
 def _delete(storage, names):
@@ -472,40 +516,80 @@ def _delete(storage, names):
             logger.warning("photo file could not be deleted")
 
 
-def _apply(intake, written, now):
-    """Create or replace the photos of `written` under their captures' row locks. Returns
-    (created, replaced, unchanged, dropped, names of files no longer needed)."""
-    by_capture = {row["capture_id"]: (row, name) for row, name in written}
-    ids = sorted(by_capture)
-    created, replaced, unneeded = [], [], []
-    unchanged = dropped = 0
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i : i + CHUNK]
+class _Names:
+    """Names of files to delete once the transaction commits, kept in a temporary file: a
+    corrected archive may replace thousands of photos, and memory stays flat."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
+
+    def add(self, name):
+        if name:
+            self._file.write(name + "\n")
+
+    def close(self):
+        self._file.close()
+
+    def delete_all(self, storage):
+        with self._file:
+            self._file.seek(0)
+            for line in self._file:
+                _delete(storage, [line.rstrip("\n")])
+
+
+PHOTO_FIELDS = [
+    "token",
+    "file",
+    "sha256",
+    "size",
+    "width",
+    "height",
+    "mode",
+    "dpi",
+    "faults",
+    "warnings",
+    "source_name",
+    "intake",
+    "received_at",
+]
+
+
+def _apply(intake, prefix, unneeded, now):
+    """Create or replace the photos of the rows taken, CHUNK captures at a time under their
+    row locks (in capture order). Returns (created, replaced, unchanged, dropped); the names
+    of files no longer needed once this commits go to `unneeded`."""
+    created = replaced = unchanged = dropped = 0
+    rows = iter(_take(intake, "capture_id"))
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        ids = [row["capture_id"] for row in chunk]
         alive = set(
             Capture.objects.select_for_update(of=("self",))
-            .filter(pk__in=chunk, campaign_id=intake.campaign_id, student__withdrawn=False)
+            .filter(pk__in=ids, campaign_id=intake.campaign_id, student__withdrawn=False)
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
         existing = {
-            p.capture_id: p for p in Photo.objects.select_for_update().filter(capture_id__in=chunk)
+            p.capture_id: p
+            for p in Photo.objects.select_for_update().filter(capture_id__in=ids).order_by("pk")
         }
-        for pk in chunk:
-            row, name = by_capture[pk]
+        new, changed = [], []
+        for row in chunk:
+            pk, name = row["capture_id"], _file_name(prefix, row["index"])
             photo = existing.get(pk)
             if pk not in alive:
                 dropped += 1
-                unneeded.append(name)
+                unneeded.add(name)
                 continue
             if photo is not None and photo.sha256 == row["sha256"]:
                 unchanged += 1
-                unneeded.append(name)
+                unneeded.add(name)
                 continue
             if photo is None:
                 photo = Photo(capture_id=pk)
-                created.append(photo)
+                new.append(photo)
             else:
-                unneeded.append(photo.file.name)  # the old file, once this commits
-                replaced.append(photo)
+                unneeded.add(photo.file.name)  # the old file, once this commits
+                changed.append(photo)
             photo.token = secrets.token_urlsafe(24)
             photo.file = name
             photo.sha256 = row["sha256"]
@@ -518,27 +602,14 @@ def _apply(intake, written, now):
             photo.source_name = row["member"]
             photo.intake = intake
             photo.received_at = now
-    Photo.objects.bulk_create(created, batch_size=CHUNK)
-    Photo.objects.bulk_update(
-        replaced,
-        [
-            "token",
-            "file",
-            "sha256",
-            "size",
-            "width",
-            "height",
-            "mode",
-            "dpi",
-            "faults",
-            "warnings",
-            "source_name",
-            "intake",
-            "received_at",
-        ],
-        batch_size=CHUNK,
-    )
-    return len(created), len(replaced), unchanged, dropped, unneeded
+        Photo.objects.bulk_create(new)
+        Photo.objects.bulk_update(changed, PHOTO_FIELDS)
+        created, replaced = created + len(new), replaced + len(changed)
+        # Saving made each photo's FieldFile, which refers back to its photo: a cycle that
+        # only a full garbage collection frees. Dropped here, each chunk's photos go with it.
+        for photo in (*new, *changed):
+            photo.__dict__.pop("file", None)
+    return created, replaced, unchanged, dropped
 
 
 def photo_intake_commit(*, actor, intake_id):
@@ -562,28 +633,27 @@ def photo_intake_commit(*, actor, intake_id):
     if intake.status == PhotoIntake.Status.COMMITTED:
         return PhotoIntakeResult(intake=intake, changed=False)
     _campaign(intake.campaign_id)
-    take = [
-        {**details, "index": index, "member": member, "capture_id": pk, "sha256": sha}
-        for index, member, pk, sha, details in PhotoIntakeRow.objects.filter(
-            intake=intake, action__in=("new", "replace")
-        )
-        .order_by("index")
-        .values_list("index", "member", "capture_id", "sha256", "details")
-    ]
-    written = _write_files(intake, take) if take else []
+    # Memory stays flat in the number of photos: rows are read CHUNK at a time, and the
+    # written files are named from a random prefix and the member's index, not listed.
+    prefix = secrets.token_hex(16)
+    written = [None]  # the index of the last file written
     storage = photo_storage()
+    unneeded = _Names()
     try:
+        _write_files(intake, prefix, written)
         with transaction.atomic():
             locked = PhotoIntake.objects.select_for_update().filter(pk=intake.pk).first()
             if locked is None or locked.status == PhotoIntake.Status.COMMITTED:
-                unneeded = [name for _row, name in written]
+                # Committed meanwhile by someone else: the files written here are not needed.
+                up_to = written[0]
+                transaction.on_commit(lambda: _delete_written(intake, prefix, up_to))
                 result = PhotoIntakeResult(intake=locked or intake, changed=False)
             else:
                 intake = locked
                 _campaign(intake.campaign_id)
                 now = timezone.now()
-                created, replaced, unchanged, dropped, unneeded = _apply(intake, written, now)
-                archive = intake.archive.name
+                created, replaced, unchanged, dropped = _apply(intake, prefix, unneeded, now)
+                unneeded.add(intake.archive.name)
                 intake.status = PhotoIntake.Status.COMMITTED
                 intake.committed_by = actor.user
                 intake.committed_at = now
@@ -598,8 +668,6 @@ def photo_intake_commit(*, actor, intake_id):
                 intake.save(
                     update_fields=["status", "committed_by", "committed_at", "summary", "archive"]
                 )
-                if archive:
-                    unneeded.append(archive)
                 result = PhotoIntakeResult(
                     intake=intake,
                     changed=True,
@@ -609,14 +677,16 @@ def photo_intake_commit(*, actor, intake_id):
                     dropped=dropped,
                 )
             # Replaced files and the archive go only once the new rows are safely in.
-            transaction.on_commit(lambda: _delete(storage, unneeded))
+            transaction.on_commit(lambda: unneeded.delete_all(storage))
     except IntegrityError:
-        _delete(storage, [name for _row, name in written])
+        unneeded.close()
+        _delete_written(intake, prefix, written[0])
         raise DomainError(
             _("导入时照片被同时修改，未导入任何照片；请刷新后重试。"), "conflict"
         ) from None
     except BaseException:
-        _delete(storage, [name for _row, name in written])
+        unneeded.close()
+        _delete_written(intake, prefix, written[0])
         raise
     if result.changed:
         logger.info(

@@ -121,6 +121,30 @@ def test_the_background_is_sampled_at_the_top_corners_and_edge_not_the_shoulders
     assert check_image(buf.getvalue()).warnings == ["background"]
 
 
+@pytest.mark.parametrize(
+    "box",
+    [(0, 0, 60, 16), (420, 0, 480, 16), (120, 0, 360, 8)],
+    ids=["top-left corner", "top-right corner", "top edge"],
+)
+def test_a_dark_patch_in_each_sampled_region_is_noticed(box):
+    image = pf.portrait()
+    image.paste((20, 20, 20), box)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85, dpi=(300, 300))
+    check = check_image(buf.getvalue())
+    assert check.warnings == ["background"]
+    assert max(check.background) < 150  # the worst region is reported, not the clean ones
+
+
+def test_below_the_top_band_the_picture_is_not_judged_as_background():
+    # A dark patch 40 px down (where a tall hairstyle may reach) is not the background.
+    image = pf.portrait()
+    image.paste((20, 20, 20), (120, 40, 360, 64))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85, dpi=(300, 300))
+    assert check_image(buf.getvalue()).warnings == []
+
+
 def test_a_progressive_jpeg_is_read_too():
     check = check_image(pf.jpeg(progressive=True))
     assert (check.faults, check.warnings) == ([], [])
@@ -728,6 +752,109 @@ def test_a_failed_commit_leaves_no_file_and_no_photo(
     assert _stored_files() == stored
     intake.refresh_from_db()
     assert intake.status == PhotoIntake.Status.PREVIEWED and intake.archive
+
+
+def test_a_commit_larger_than_a_chunk_stores_every_photo_once(
+    office, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    # The commit reads its rows a chunk at a time (in the archive's order to write the
+    # files, in capture order to lock and store them): with chunks of 2, five new photos
+    # and two replaced ones, listed in an order that is neither, cross every boundary.
+    from sessions.photos import intake as intake_module
+
+    monkeypatch.setattr(intake_module, "CHUNK", 2)
+    before = _stored_files()
+    numbers = [f"20220{i:02d}" for i in range(1, 8)]
+    captures = {no: world["student"](no) for no in numbers}
+    first = [(f"{no}.jpg", pf.jpeg(seed=i)) for i, no in enumerate(numbers[:2])]
+    _commit(office, _preview(office, world, first), django_capture_on_commit_callbacks)
+    old = {p.capture_id: p.file.name for p in Photo.objects.all()}
+    files = [(f"{no}.jpg", pf.jpeg(seed=10 + i)) for i, no in enumerate(reversed(numbers))]
+    intake = _preview(office, world, files)
+    assert intake.summary["take"] == 7
+    result = _commit(office, intake, django_capture_on_commit_callbacks)
+    assert (result.created, result.replaced, result.unchanged) == (5, 2, 0)
+    for name, data in files:
+        photo = Photo.objects.get(capture=captures[name[:-4]])
+        with photo.file.open("rb") as f:
+            assert f.read() == data, name
+    assert len({p.file.name for p in Photo.objects.all()}) == 7
+    assert not any(photo_storage().exists(name) for name in old.values())
+    # What is left in the storage: the seven photos, nothing else (no archive, no copy).
+    location = photo_storage().location
+    assert {os.path.relpath(f, location) for f in _stored_files() - before} == {
+        p.file.name for p in Photo.objects.all()
+    }
+
+
+def test_a_commit_failing_while_writing_files_leaves_none_behind(office, world, monkeypatch):
+    for no in ("2022001", "2022002", "2022003"):
+        world["student"](no)
+    files = [
+        (f"{no}.jpg", pf.jpeg(seed=i)) for i, no in enumerate(("2022001", "2022002", "2022003"))
+    ]
+    intake = _preview(office, world, files)
+    stored = _stored_files()
+    from django.core.files.storage import storages
+
+    backend = type(storages["photos"])
+    save = backend.save
+    calls = []
+
+    def failing_third(self, name, content, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return save(self, name, content, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "save", failing_third)
+    with pytest.raises(OSError):
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    assert len(calls) == 3
+    assert _stored_files() == stored  # the two files written first are deleted again
+    assert Photo.objects.count() == 0
+    intake.refresh_from_db()
+    assert intake.status == PhotoIntake.Status.PREVIEWED and intake.archive
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_commits_of_one_intake_at_once_store_each_photo_once(office, world):
+    import threading
+
+    from django.db import connections
+
+    numbers = [f"20220{i:02d}" for i in range(1, 13)]
+    for no in numbers:
+        world["student"](no)
+    intake = _preview(
+        office, world, [(f"{no}.jpg", pf.jpeg(seed=i)) for i, no in enumerate(numbers)]
+    )
+    before = _stored_files() - {photo_storage().path(intake.archive.name)}
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(photo_intake_commit(actor=office, intake_id=intake.pk))
+        except Exception as exc:  # collected, asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(r.changed for r in results) == [False, True]
+    assert sum(r.created for r in results) == len(numbers)
+    assert Photo.objects.count() == len(numbers)
+    # The loser's files are deleted; the winner's photos and nothing else stay.
+    stored = {os.path.relpath(f, photo_storage().location) for f in _stored_files() - before}
+    assert stored == set(Photo.objects.values_list("file", flat=True))
 
 
 def test_a_student_who_left_the_roster_since_the_preview_is_dropped(
