@@ -9,14 +9,17 @@ and matched to the roster, shown to the office, then stored photo by photo on co
 * `photo_intake_commit`: the matched photos are stored, each under a random name, as the
   student's `Photo` (created, or replaced with a new token); the archive is deleted.
 
-Matching a file's name (without its extension, NFKC, trimmed, letters compared upper-case):
+Matching a file's name (without its extension, NFKC, invisible format characters dropped,
+trimmed, letters compared upper-case):
 
 1. a student number of the campaign's roster (not withdrawn) → that student;
 2. a shooting number (拍摄号) recorded at the exit door → the photographed student who got it,
    within the intake's session (the whole campaign when no session is chosen);
 3. an 18-character ID number, or its last 4 characters, together with a folder named after a
-   training unit (its name or code) → the unit's one student with that ID tail. Without a
-   unit folder the ID tail is not enough (``hint`` ``no_unit_folder``): tails repeat.
+   training unit (its name, English name or code) → the unit's one student with that ID
+   tail. Without a unit folder the ID tail is not enough (``hint`` ``no_unit_folder``):
+   tails repeat. Only the last 4 characters are compared, even of a whole ID number: the
+   roster keeps no more of it.
 
 The first rule that names anyone decides. A name pointing to two students or more under it
 (a shooting number given twice, a tail shared in a unit) is ``ambiguous``; several files for
@@ -43,6 +46,7 @@ Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archiv
 ``conflict``, and the archive's own (sessions.photos.archive).
 """
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -84,7 +88,7 @@ MAX_MEMBER_PATH = Photo._meta.get_field("source_name").max_length
 RULES = {
     "student_no": gettext_lazy("学号"),
     "shooting_no": gettext_lazy("拍摄号"),
-    "id_number": gettext_lazy("证件号码 + 单位文件夹"),
+    "id_number": gettext_lazy("证件号码（核对后四位）+ 单位文件夹"),
     "id_tail": gettext_lazy("证件号后四位 + 单位文件夹"),
 }
 PROBLEMS = {
@@ -117,8 +121,17 @@ def _campaign(campaign_id):
     return open_campaign(campaign_id, closed_message=_("本次采集活动已结束，不能再接收电子照片。"))
 
 
+@functools.cache
+def _invisible():
+    """Invisible format characters (category Cf: zero-width spaces, direction marks, a BOM)
+    that names pick up when copied from chats and spreadsheets: they never belong to a
+    number. Built on first use (a scan of the BMP, some 15 ms)."""
+    return dict.fromkeys(c for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf")
+
+
 def _key(text):
-    return unicodedata.normalize("NFKC", text or "").strip().upper()
+    text = unicodedata.normalize("NFKC", text or "")
+    return text.translate(_invisible()).strip().upper()
 
 
 def _stem(name):
@@ -169,9 +182,10 @@ class _Roster:
             if sha:
                 self.photo[pk] = sha
         self.units = {}
-        for pk, name, code in TrainingUnit.objects.values_list("pk", "name", "code"):
-            self.units.setdefault(_key(name), pk)
-            self.units.setdefault(_key(code), pk)
+        for pk, *names in TrainingUnit.objects.values_list("pk", "name", "code", "name_en"):
+            for name in names:
+                if name:
+                    self.units.setdefault(_key(name), pk)
 
     def unit_of(self, folders):
         """The unit named by the nearest folder, or None."""
@@ -295,6 +309,8 @@ def _row(intake, member, sha, check, found, hint, roster):
         if check.usable:
             stored = roster.photo.get(pk)
             row.action = "new" if stored is None else "unchanged" if stored == sha else "replace"
+            if row.action == "replace":
+                details["replaces"] = stored  # the commit refuses if it changed since
     elif found:
         row.problem = "ambiguous"
         details["candidates"] = sorted(found)
@@ -447,15 +463,22 @@ def _take(intake, order):
     while True:
         page = rows if last is None else rows.filter(**{f"{order}__gt": last})
         chunk = list(
-            page.order_by(order).values_list("index", "member", "capture_id", "sha256", "details")[
-                :CHUNK
-            ]
+            page.order_by(order).values_list(
+                "index", "member", "capture_id", "sha256", "action", "details"
+            )[:CHUNK]
         )
         if not chunk:
             return
         yield from (
-            {**details, "index": index, "member": member, "capture_id": pk, "sha256": sha}
-            for index, member, pk, sha, details in chunk
+            {
+                **details,
+                "index": index,
+                "member": member,
+                "capture_id": pk,
+                "sha256": sha,
+                "action": action,
+            }
+            for index, member, pk, sha, action, details in chunk
         )
         last = chunk[-1][0 if order == "index" else 2]
 
@@ -537,6 +560,23 @@ class _Names:
                 _delete(storage, [line.rstrip("\n")])
 
 
+def _check_not_stale(photo, row):
+    """Refuse (code ``stale``) a row whose student got another photo after the preview: a
+    new photo where there was none, or another one than the preview meant to replace.
+    Confirming an older preview must never overwrite a newer delivery."""
+    if photo is None:
+        return
+    expected = row.get("replaces")
+    if row["action"] == "new" or (expected is not None and photo.sha256 != expected):
+        raise DomainError(
+            _(
+                "预览之后，有学生的照片已被另一次导入更新；为免覆盖较新的照片，"
+                "本次未导入任何照片。请重新上传压缩包，以便按现有照片重新预览。"
+            ),
+            "stale",
+        )
+
+
 PHOTO_FIELDS = [
     "token",
     "file",
@@ -584,6 +624,7 @@ def _apply(intake, prefix, unneeded, now):
                 unchanged += 1
                 unneeded.add(name)
                 continue
+            _check_not_stale(photo, row)
             if photo is None:
                 photo = Photo(capture_id=pk)
                 new.append(photo)

@@ -462,6 +462,25 @@ def test_full_width_digits_and_spaces_in_names_still_match(office, world):
     assert _rows(intake)[0]["capture_id"] == capture.pk
 
 
+def test_a_unit_folder_may_carry_the_units_english_name(office, world):
+    capture = world["student"]("2022001", tail="4321")
+    intake = _preview(office, world, [("School of Law/4321.jpg", pf.jpeg())])
+    row = _rows(intake)[0]
+    assert (row["capture_id"], row["matched_by"]) == (capture.pk, "id_tail")
+
+
+def test_invisible_characters_in_a_name_do_not_stop_a_match(office, world):
+    # A zero-width space or a right-to-left mark copied in from a chat or a spreadsheet.
+    capture = world["student"]("2022001")
+    other = world["student"]("2022002")
+    intake = _preview(
+        office,
+        world,
+        [("2022\u200b001.jpg", pf.jpeg()), ("\u200f2022002\ufeff.jpg", pf.jpeg(seed=1))],
+    )
+    assert [r.get("capture_id") for r in _rows(intake)] == [capture.pk, other.pk]
+
+
 def test_an_id_tail_without_a_unit_folder_is_not_enough(office, world):
     world["student"]("2022001", tail="123X")
     intake = _preview(office, world, [(f"{ID_LAW}.jpg", pf.jpeg()), ("123X.jpg", pf.jpeg(seed=1))])
@@ -855,6 +874,33 @@ def test_two_commits_of_one_intake_at_once_store_each_photo_once(office, world):
     # The loser's files are deleted; the winner's photos and nothing else stay.
     stored = {os.path.relpath(f, photo_storage().location) for f in _stored_files() - before}
     assert stored == set(Photo.objects.values_list("file", flat=True))
+
+
+@pytest.mark.parametrize("had_photo", [False, True], ids=["new", "replace"])
+def test_confirming_an_older_preview_never_overwrites_a_photo_stored_since(
+    office, world, had_photo, django_capture_on_commit_callbacks
+):
+    capture = world["student"]("2022001")
+    if had_photo:
+        _commit(
+            office,
+            _preview(office, world, [("2022001.jpg", pf.jpeg(seed=1))]),
+            django_capture_on_commit_callbacks,
+        )
+    older = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=2))])
+    newer = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=3))])
+    _commit(office, newer, django_capture_on_commit_callbacks)
+    kept = Photo.objects.get(capture=capture)
+    stored = _stored_files()
+    with pytest.raises(DomainError) as exc:
+        _commit(office, older, django_capture_on_commit_callbacks)
+    assert exc.value.code == "stale"
+    assert "2022001" not in str(exc.value)  # the message counts, it names nobody
+    photo = Photo.objects.get(capture=capture)
+    assert (photo.sha256, photo.token, photo.file.name) == (kept.sha256, kept.token, kept.file.name)
+    assert _stored_files() == stored  # the older preview's files are deleted again
+    older.refresh_from_db()
+    assert older.status == PhotoIntake.Status.PREVIEWED
 
 
 def test_a_student_who_left_the_roster_since_the_preview_is_dropped(
