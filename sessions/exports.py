@@ -118,6 +118,8 @@ ABSENTEE_HEADERS = [*ROSTER_HEADERS, "手机"]
 # Floors: the office's roster runs past write_workbook's measured sample of 5,000 rows, and
 # a longer unit name or session further down must still fit.
 ROSTER_WIDTHS = [22, 16, 10, 14, 18, 10, 17, 10, 10, 20, 34, 20, 20, 12]
+# Too wide to shrink onto one printed page: unit, number and name start every page.
+ROSTER_KEY_COLUMNS = "A:C"
 
 
 def _captures(campaign, unit=None, statuses=None):
@@ -137,6 +139,7 @@ def roster_workbook(campaign, unit=None):
                 ROSTER_HEADERS,
                 _capture_rows(_captures(campaign, unit)),
                 ROSTER_WIDTHS,
+                print_title_cols=ROSTER_KEY_COLUMNS,
             )
         ]
     )
@@ -150,6 +153,7 @@ def absentees_workbook(campaign):
                 ABSENTEE_HEADERS,
                 _capture_rows(_captures(campaign, statuses=ABSENTEE_STATUSES), phones=True),
                 [*ROSTER_WIDTHS, 14],
+                print_title_cols=ROSTER_KEY_COLUMNS,
             )
         ]
     )
@@ -196,6 +200,8 @@ def schedule_workbook(windows, session=None):
         groups,
         label=_("附件 1"),
         subtitle=subtitle,
+        # Not the title cut at Excel's 31 characters ("Schedule of the on-campus captu").
+        sheet_name=f"{_('附件 1')} {_('时间表')}",
     )
 
 

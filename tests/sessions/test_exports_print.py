@@ -172,3 +172,169 @@ def test_text_width():
     assert text_width("（）") == 4
     assert text_width(None) == 0
     assert text_width(7.0) == 1
+
+
+# --- what the annex needs to print whole (issue: clipped subtitle, cut title, sheet name) ---
+#
+# openpyxl cannot measure text; these checks use a deliberately simple estimate of their
+# own (CJK counted double, one width unit per Latin character, 16/11 of that at 16 pt,
+# 5 % more in bold) so that they do not merely repeat the code's arithmetic.
+
+LINE_PT_11 = 14  # the least height one line of 11-point text takes
+
+
+def _merged_width(ws, row):
+    m = next(m for m in ws.merged_cells.ranges if m.min_row == row)
+    return sum(_width(ws, _letter(c)) for c in range(m.min_col, m.max_col + 1))
+
+
+def _letter(col):
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _lines(units, width):
+    return max(1, -(-int(units) // int(width)))
+
+
+@pytest.fixture
+def annex_en(office_client, notice):
+    session = CaptureSession.objects.get()
+    url = reverse("staff:schedule_xlsx", args=[session.pk])
+    return _book(office_client.get(url, HTTP_ACCEPT_LANGUAGE="en")).active
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_annex_1_subtitle_row_is_tall_enough_for_its_wrapped_lines(office_client, notice, lang):
+    session = CaptureSession.objects.get()
+    url = reverse("staff:schedule_xlsx", args=[session.pk])
+    ws = _book(office_client.get(url, HTTP_ACCEPT_LANGUAGE=lang)).active
+    header = _header_row_any(ws)
+    sub = header - 1
+    text = ws.cell(sub, 1).value
+    assert "13:20" in text
+    assert ws.cell(sub, 1).alignment.wrap_text
+    lines = _lines(text_width(text), _merged_width(ws, sub))
+    assert lines >= 2  # the notice's date and place do not fit on one line of the table
+    assert ws.row_dimensions[sub].height >= lines * LINE_PT_11 + 2
+
+
+def _header_row_any(ws):
+    return next(r for r in range(1, 10) if ws.cell(r, 1).value in ("培养单位名称", "Training unit"))
+
+
+def test_annex_1_title_is_not_cut_in_english(annex_en):
+    """The 16-point title either fits on one line of the table or wraps into a row tall
+    enough for its lines; before, a 51-character title overflowed a 36-unit table."""
+    title = annex_en.cell(2, 1)
+    assert title.value == "Schedule of the on-campus capture (estimated times)"
+    need = text_width(title.value) * 16 / 11 * 1.05  # bold
+    width = _merged_width(annex_en, 2)
+    lines = _lines(need, width)
+    if lines > 1:
+        assert title.alignment.wrap_text
+    assert annex_en.row_dimensions[2].height >= lines * 16 * 1.2
+
+
+def test_annex_1_fits_the_page_width_it_prints_on(annex_en):
+    total = sum(_width(annex_en, c) for c in "AB")
+    assert total <= 95  # about what A4 portrait takes at 100 %
+
+
+def test_annex_1_long_unit_names_wrap_in_tall_enough_rows(office_client, notice):
+    mis = TrainingUnit.objects.get(name="管理科学与信息工程学院")
+    mis.name_en = "School of Management Science, Information Engineering and " + (
+        "Very Long Names " * 6
+    )
+    mis.save()
+    session = CaptureSession.objects.get()
+    url = reverse("staff:schedule_xlsx", args=[session.pk])
+    ws = _book(office_client.get(url, HTTP_ACCEPT_LANGUAGE="en")).active
+    r = next(
+        r
+        for r in range(1, ws.max_row + 1)
+        if str(ws.cell(r, 1).value).startswith("School of Management")
+    )
+    cell = ws.cell(r, 1)
+    lines = _lines(text_width(cell.value), _width(ws, "A"))
+    assert lines >= 2
+    assert cell.alignment.wrap_text
+    assert ws.row_dimensions[r].height >= lines * LINE_PT_11 + 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "name"), [("zh-hans", "附件 1 时间表"), ("en", "Annex 1 Schedule")]
+)
+def test_annex_1_sheet_name_is_a_short_whole_title(office_client, notice, lang, name):
+    session = CaptureSession.objects.get()
+    url = reverse("staff:schedule_xlsx", args=[session.pk])
+    ws = _book(office_client.get(url, HTTP_ACCEPT_LANGUAGE=lang)).active
+    assert ws.title == name
+
+
+def test_sheet_title_cuts_at_a_word_and_drops_forbidden_characters():
+    from capture_portal.xlsx import sheet_title
+
+    assert sheet_title("Roster and status") == "Roster and status"
+    cut = sheet_title("Schedule of the on-campus capture (estimated times)")
+    assert len(cut) <= 31 and cut == "Schedule of the on-campus…"
+    assert sheet_title("a/b:c[d]*?\\") == "a b c d"
+    assert len(sheet_title("校内集中采集预估时间表" * 4)) == 31
+    assert sheet_title("   ") == "Sheet"
+
+
+def test_annex_1_fonts_are_named_so_print_does_not_switch_typeface(annex):
+    """A Font() without a name makes LibreOffice print the header in a serif face."""
+    header = _header_row(annex)
+    for cell in (annex.cell(2, 1), annex.cell(header, 1), annex.cell(header + 1, 1)):
+        assert cell.font.name == "Calibri"
+
+
+# --- the other exports on paper --------------------------------------------------------
+
+
+def _written(*sheets):
+    return load_workbook(io.BytesIO(write_workbook(list(sheets))))
+
+
+def test_a_sheet_a_little_wider_than_the_page_is_fitted_to_its_width():
+    """The fee reconciliation (about 125 units) printed its last columns on a page of their
+    own: a sheet up to ~1.4 pages wide is scaled to one page wide, as many pages tall as
+    it needs."""
+    sheet = Sheet("t", [f"h{i}" for i in range(10)], [["x" * 11] * 10], widths=[13] * 10)
+    ws = _written(sheet).active
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (int(ws.page_setup.fitToWidth), int(ws.page_setup.fitToHeight)) == (1, 0)
+
+
+def test_a_very_wide_sheet_is_not_shrunk_but_repeats_its_key_columns():
+    sheet = Sheet(
+        "t", [f"h{i}" for i in range(14)], [["x"] * 14], widths=[20] * 14, print_title_cols="A:C"
+    )
+    ws = _written(sheet).active
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_cols.replace("$", "") == "A:C"
+
+
+def test_roster_and_absentees_repeat_unit_number_and_name_on_every_page(office_client, notice):
+    for name in ("staff:roster_xlsx", "staff:absentees_xlsx"):
+        ws = _book(office_client.get(reverse(name))).worksheets[0]
+        assert (ws.print_title_cols or "").replace("$", "") == "A:C"
+
+
+def test_a_long_note_wraps_instead_of_being_cut_at_the_column_edge():
+    long = "学籍异动：" + "很长的提醒" * 30
+    sheet = Sheet("t", ["学号", "提醒事项"], [["1", "短"], ["2", long]])
+    ws = _written(sheet).active
+    assert ws.cell(3, 2).value == long
+    assert ws.cell(3, 2).alignment.wrap_text
+    assert not ws.cell(2, 2).alignment.wrap_text  # short cells stay as they were
+    # LibreOffice does not grow a row for wrapped text: without a height the lines
+    # overprint the rows below.
+    lines = _lines(text_width(long), _width(ws, "B"))
+    assert lines >= 3
+    assert ws.row_dimensions[3].height >= lines * LINE_PT_11 + 2
+    assert ws.row_dimensions[2].height is None
+    assert ws.cell(3, 1).alignment.vertical == "top"  # the number beside the note's top
