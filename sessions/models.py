@@ -1004,12 +1004,14 @@ class PhotoIntake(models.Model):
     """A delivered archive of photos, checked and waiting for the office's confirmation.
 
     The archive itself is kept in the private photo storage until confirmed (then its
-    matched members are stored one by one as Photos and the archive is deleted); its
+    matched members are stored one by one as Photos and the archive is deleted) or
+    discarded (the archive and the rows are deleted, the record stays); its
     `PhotoIntakeRow`s hold what was found in it, per member."""
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("待确认")
         COMMITTED = "committed", _("已导入")
+        DISCARDED = "discarded", _("已放弃")
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("采集活动")

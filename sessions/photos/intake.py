@@ -8,6 +8,7 @@ and matched to the roster, shown to the office, then stored photo by photo on co
   `PhotoIntakeRow` per file.
 * `photo_intake_commit`: the matched photos are stored, each under a random name, as the
   student's `Photo` (created, or replaced with a new token); the archive is deleted.
+* `photo_intake_discard`: the office gives a preview up; the archive and the rows go.
 
 Matching a file's name (without its extension, NFKC, invisible format characters dropped,
 trimmed, letters compared upper-case):
@@ -740,3 +741,33 @@ def photo_intake_commit(*, actor, intake_id):
             result.dropped,
         )
     return result
+
+
+def photo_intake_discard(*, actor, intake_id):
+    """Give up a previewed intake: its archive (the photos, personal data) is deleted from
+    the storage once this commits, its rows too; the record stays, marked discarded, so the
+    list of archives still tells who uploaded what. Returns True when it changed anything
+    (False: discarded already).
+
+    Office only. Raises DomainError ``forbidden``, ``not_found``, ``committed`` (an imported
+    intake is not undone here: its photos are the students' now)."""
+    _office_only(actor)
+    with transaction.atomic():
+        intake = PhotoIntake.objects.select_for_update().filter(pk=intake_id).first()
+        if intake is None:
+            raise DomainError(_("找不到这次照片接收记录。"), "not_found")
+        if intake.status == PhotoIntake.Status.DISCARDED:
+            return False
+        if intake.status == PhotoIntake.Status.COMMITTED:
+            raise DomainError(_("这个压缩包已经导入，不能再放弃。"), "committed")
+        PhotoIntakeRow.objects.filter(intake=intake).delete()
+        archive = intake.archive.name
+        intake.status = PhotoIntake.Status.DISCARDED
+        intake.archive = ""
+        intake.save(update_fields=["status", "archive"])
+        if archive:
+            storage = photo_storage()
+            transaction.on_commit(lambda: _delete(storage, [archive]))
+    user = actor.user.pk if actor.user is not None else None
+    logger.info("photo intake %s discarded by user %s", intake.pk, user)
+    return True

@@ -27,7 +27,11 @@ from sessions.models import (
 )
 from sessions.photos import archive as archive_module
 from sessions.photos.archive import open_archive
-from sessions.photos.intake import photo_intake_commit, photo_intake_preview
+from sessions.photos.intake import (
+    photo_intake_commit,
+    photo_intake_discard,
+    photo_intake_preview,
+)
 from sessions.photos.purge import purge_photos
 from sessions.photos.standard import FAULTS, LABELS, WARNINGS, check_image
 from tests import photofiles as pf
@@ -929,6 +933,47 @@ def test_an_archive_changed_in_storage_is_refused(office, world):
         photo_intake_commit(actor=office, intake_id=intake.pk)
     assert exc.value.code == "archive_changed"
     assert Photo.objects.count() == 0 and _stored_files() == stored
+
+
+def test_a_discarded_preview_loses_its_archive_and_rows_but_not_its_record(
+    office, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    archive = intake.archive.name
+    with django_capture_on_commit_callbacks(execute=True):
+        assert photo_intake_discard(actor=office, intake_id=intake.pk) is True
+    intake.refresh_from_db()
+    assert intake.status == PhotoIntake.Status.DISCARDED and not intake.archive
+    assert intake.file_name == "交付.zip"
+    assert not photo_storage().exists(archive)
+    assert not PhotoIntakeRow.objects.filter(intake=intake).exists()
+    assert Photo.objects.count() == 0
+    assert photo_intake_discard(actor=office, intake_id=intake.pk) is False  # again: nothing
+    with pytest.raises(DomainError) as exc:
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    assert exc.value.code == "archive_changed"
+
+
+def test_an_imported_intake_cannot_be_discarded(office, world, django_capture_on_commit_callbacks):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    _commit(office, intake, django_capture_on_commit_callbacks)
+    with pytest.raises(DomainError) as exc:
+        photo_intake_discard(actor=office, intake_id=intake.pk)
+    assert exc.value.code == "committed"
+    assert Photo.objects.count() == 1
+
+
+def test_only_the_office_discards(world, office, counsellor):
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    with pytest.raises(DomainError) as exc:
+        photo_intake_discard(actor=counsellor, intake_id=intake.pk)
+    assert exc.value.code == "forbidden"
+    with pytest.raises(DomainError) as exc:
+        photo_intake_discard(actor=office, intake_id=intake.pk + 1000)
+    assert exc.value.code == "not_found"
 
 
 def test_purge_removes_the_rows_of_an_intake_not_committed(office, world):
