@@ -522,6 +522,11 @@ class SessionProgress:
     # session at this session's doors; "walk_ins": people not on the roster (not dismissed)}
     off: dict = field(default_factory=dict)
 
+    @property
+    def behind_minutes(self):
+        """How far behind, as a positive number ("1.2 minutes behind", not "-1.2")."""
+        return None if self.ahead_minutes is None else -self.ahead_minutes
+
 
 def _window_state(windows, session, now):
     """(current, next) window: by the clock on the day, else by progress."""

@@ -136,3 +136,17 @@ def test_dashboard_on_another_day_says_so_under_the_chart(client, office_user, l
     assert 'class="band' not in figure
     assert "落后" not in figure and "提前" not in figure
     assert "非采集当日，不计快慢" in figure
+
+
+def test_the_dashboard_says_how_far_behind_without_a_minus_sign(
+    client, office_user, law_captures, monkeypatch
+):
+    # "−1.3 minutes behind" said "behind" twice; the number is how far, the words which way.
+    photographed(law_captures[0], at(13, 25))
+    monkeypatch.setattr(timezone, "now", lambda: at(14, 30))
+    client.force_login(office_user)
+    url = reverse("staff:live", args=[CaptureSession.objects.get().pk])
+    html = client.get(url).content.decode()
+    number = html.split('<span class="n bad">')[1].split("</span>")[0]
+    assert float(number) > 0
+    assert "分钟（落后）" in html.split('<span class="n bad">')[1]
