@@ -34,3 +34,9 @@ def localised(obj, field):
         if english:
             return english
     return getattr(obj, field)
+
+
+def where(session):
+    """A session's campus and place, localised, as the pages show them: "东校区 · 第一教学楼一楼",
+    "East Campus · Ground floor, Teaching Building No. 1" (not run together)."""
+    return " · ".join(filter(None, (localised(session, "campus"), localised(session, "place"))))

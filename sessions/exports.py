@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from capture_portal.localised import localised
+from capture_portal.localised import localised, where
 from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
 from sessions.aftercare_selectors import chsi_text
 from sessions.models import Capture
@@ -187,12 +187,11 @@ def schedule_workbook(windows, session=None):
     ]
     subtitle = ""
     if session is not None:
-        where = f"{localised(session, 'campus')} {localised(session, 'place')}".strip()
         subtitle = _("%(date)s %(start)s–%(end)s · %(place)s（以实际时间为准）") % {
             "date": date_format(session.date, "DATE_FORMAT"),
             "start": f"{session.start:%H:%M}",
             "end": f"{session.end:%H:%M}",
-            "place": where,
+            "place": where(session),
         }
     return annex_workbook(
         _("校内集中采集预估时间表"),

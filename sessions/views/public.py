@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
-from capture_portal.localised import localised
+from capture_portal.localised import localised, where
 from capture_portal.money import format_money
 from sessions import passes, selectors
 from sessions.announcements import live_announcements
@@ -176,7 +176,7 @@ def pass_calendar(request, token):
         raise Http404
     unit = localised(context["student"].unit, "name")
     location = _("%(place)s（%(entry)s入，%(exit)s出）") % {
-        "place": f"{localised(session, 'campus')} {localised(session, 'place')}".strip(),
+        "place": where(session),
         "entry": localised(session, "entry_door"),
         "exit": localised(session, "exit_door"),
     }

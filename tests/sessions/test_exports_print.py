@@ -338,3 +338,23 @@ def test_a_long_note_wraps_instead_of_being_cut_at_the_column_edge():
     assert ws.row_dimensions[3].height >= lines * LINE_PT_11 + 2
     assert ws.row_dimensions[2].height is None
     assert ws.cell(3, 1).alignment.vertical == "top"  # the number beside the note's top
+
+
+def test_annex_1_keeps_campus_and_place_apart_in_both_languages(client, office_user, notice):
+    from django.utils import translation
+
+    from sessions.models import CaptureSession
+
+    session = CaptureSession.objects.get()
+    CaptureSession.objects.filter(pk=session.pk).update(campus="东校区", campus_en="East Campus")
+    client.force_login(office_user)
+    url = reverse("staff:schedule_xlsx", args=[session.pk])
+    for lang, expected in (
+        ("zh-hans", "东校区 · 第一教学楼一楼"),
+        ("en", "East Campus · Ground floor"),
+    ):
+        with translation.override(lang):
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        texts = [c.value for row in sheet.iter_rows(max_row=4) for c in row if c.value]
+        assert any(expected in str(t) for t in texts), (lang, texts)

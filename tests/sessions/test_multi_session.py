@@ -392,4 +392,4 @@ def test_a_makeup_session_before_the_first_session_is_refused(notice, office):
 def test_the_calendar_entry_names_the_campus(client, law_student):
     token = pass_token(law_student.student_id, law_student.campaign_id)
     ics = client.get(reverse("pass_calendar", args=[token])).content.decode()
-    assert "LOCATION:东校区 东区体育馆" in ics
+    assert "LOCATION:东校区 · 东区体育馆" in ics
