@@ -1,13 +1,17 @@
 """Reads for the photo intake pages (sessions.photos.intake_views): a fixed number of queries
 whatever the size of the archive."""
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
+from capture_portal.localised import pick
 from sessions.models import Capture, CaptureSession, PhotoIntake, PhotoIntakeRow
 from sessions.photos.intake import ACTIONS, HINTS, PROBLEMS, RULES
-from sessions.photos.standard import LABELS
+from sessions.photos.standard import labels
 
 # Rows shown per table; the summary counts them all.
 ROW_LIMIT = 300
@@ -27,6 +31,33 @@ def intake_sessions(campaign):
     return list(CaptureSession.objects.filter(campaign=campaign).order_by("date", "start", "pk"))
 
 
+# A file name longer than this gets a break opportunity every _BREAK_EVERY characters (see
+# `breakable`); a shorter one (a student number with its extension) fits any column whole.
+_BREAK_LONGER_THAN = 20
+_BREAK_EVERY = 4
+
+
+def breakable(name):
+    """The file name, escaped, with a line-break opportunity (<wbr>) every few characters
+    when it is long.
+
+    Delivered names are often long runs of letters and digits with no space; the site's
+    tables break only where words break, so such a name widened the first column until the
+    students' column left the screen. Breaking anywhere needs `overflow-wrap: anywhere`,
+    but the Content-Security-Policy allows no inline style: <wbr> does it in the markup,
+    and is not copied with the text. Never inside a character with its combining marks."""
+    if len(name) <= _BREAK_LONGER_THAN:
+        return escape(name)
+    parts, run = [], ""
+    for ch in name:
+        if len(run) >= _BREAK_EVERY and not unicodedata.combining(ch):
+            parts.append(run)
+            run = ""
+        run += ch
+    parts.append(run)
+    return mark_safe("<wbr>".join(escape(part) for part in parts))  # each part escaped
+
+
 @dataclass
 class FileRow:
     member: str
@@ -44,6 +75,10 @@ class FileRow:
     mode: str = ""
     dpi: int | None = None
 
+    @property
+    def member_html(self):
+        return breakable(self.member)
+
 
 @dataclass
 class IntakePage:
@@ -54,9 +89,16 @@ class IntakePage:
     missing: list  # Capture (with student and unit)
     problem_count: int
     checked_count: int
+    # Files with a problem that also have faults or warnings: counted in the summary's
+    # faults and warnings, and listed with the problems.
+    problem_flagged_count: int
     fault_counts: list  # [(label, n)]
     warning_counts: list
     rule_counts: list
+    # The earlier intake of the same archive (summary["same_archive_as"]), if still there.
+    same_archive: PhotoIntake | None = None
+    # After the commit: what it did (created, replaced, unchanged, dropped); None before.
+    committed: dict | None = None
 
 
 def _file_row(row, captures):
@@ -67,15 +109,15 @@ def _file_row(row, captures):
         capture = captures.get(pk)
         if capture is not None:
             s = capture.student
-            students.append((s.student_no, s.name, s.unit.name))
+            students.append((s.student_no, s.name, pick(s.unit.name, s.unit.name_en)))
     return FileRow(
         member=row.member,
         students=students,
         rule=RULES.get(d.get("matched_by"), ""),
         problem=PROBLEMS.get(row.problem, ""),
         hint=HINTS.get(d.get("hint"), ""),
-        faults=[LABELS.get(c, c) for c in d.get("faults", ())],
-        warnings=[LABELS.get(c, c) for c in d.get("warnings", ())],
+        faults=labels(d.get("faults", ())),
+        warnings=labels(d.get("warnings", ())),
         action=ACTIONS.get(row.action, ""),
         unusable=bool(d.get("unusable")),
         size=d.get("size", 0),
@@ -89,12 +131,14 @@ def _file_row(row, captures):
 def intake_page(intake, limit=ROW_LIMIT):
     """What the preview page shows of an intake: the files with a problem, the matched files
     with faults or warnings (each up to `limit`, in the archive's order), and the missing
-    students (the summary's sample), with the students named. Four queries whatever the
-    size of the archive: the counts, each list of files, and all the students."""
+    students (the summary's sample), with the students named; the earlier intake of the same
+    archive; after the commit, its numbers. At most five queries whatever the size of the
+    archive: the counts, each list of files, all the students, and the earlier intake."""
     rows = PhotoIntakeRow.objects.filter(intake=intake).order_by("index")
     counts = rows.aggregate(
         problems=Count("pk", filter=~Q(problem="")),
         checked=Count("pk", filter=Q(problem="", flagged=True)),
+        problem_flagged=Count("pk", filter=~Q(problem="") & Q(flagged=True)),
     )
     problems = list(rows.exclude(problem="")[:limit])
     checked = list(rows.filter(problem="", flagged=True)[:limit])
@@ -122,6 +166,22 @@ def intake_page(intake, limit=ROW_LIMIT):
         else {}
     )
     missing = [captures[pk] for pk in summary.get("missing_sample", ()) if pk in captures]
+    same = summary.get("same_archive_as")
+    same_archive = (
+        PhotoIntake.objects.filter(pk=same).only("pk", "uploaded_at", "status").first()
+        if same
+        else None
+    )
+    faults, warnings = summary.get("faults", {}), summary.get("warnings", {})
+    committed = None
+    if intake.status == PhotoIntake.Status.COMMITTED:
+        committed = {
+            "created": summary.get("created", 0),
+            "replaced": summary.get("replaced", 0),
+            # Identical to the stored photo: known at the preview, or found so at the commit.
+            "unchanged": summary.get("unchanged", 0) + summary.get("unchanged_at_commit", 0),
+            "dropped": summary.get("dropped", 0),
+        }
     return IntakePage(
         intake=intake,
         summary=summary,
@@ -130,7 +190,10 @@ def intake_page(intake, limit=ROW_LIMIT):
         missing=missing,
         problem_count=counts["problems"],
         checked_count=counts["checked"],
-        fault_counts=[(LABELS.get(c, c), n) for c, n in summary.get("faults", {}).items()],
-        warning_counts=[(LABELS.get(c, c), n) for c, n in summary.get("warnings", {}).items()],
+        problem_flagged_count=counts["problem_flagged"],
+        fault_counts=list(zip(labels(faults), faults.values(), strict=True)),
+        warning_counts=list(zip(labels(warnings), warnings.values(), strict=True)),
         rule_counts=[(RULES.get(c, c), n) for c, n in summary.get("by_rule", {}).items()],
+        same_archive=same_archive,
+        committed=committed,
     )

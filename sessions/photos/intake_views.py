@@ -14,11 +14,13 @@ from django.views.decorators.http import require_http_methods
 
 from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
+from capture_portal.localised import localised
 from capture_portal.permissions import office_required
 from sessions import selectors
 from sessions.models import PhotoIntake
 from sessions.photos import intake_selectors
 from sessions.photos.intake import photo_intake_commit, photo_intake_preview
+from sessions.photos.standard import kb
 
 
 class PhotoIntakeForm(forms.Form):
@@ -42,8 +44,8 @@ class PhotoIntakeForm(forms.Form):
                     p
                     for p in (
                         date_format(s.date, "Y-m-d"),
-                        s.campus,
-                        s.place,
+                        localised(s, "campus"),
+                        localised(s, "place"),
                         str(s.get_kind_display()) if s.kind == s.Kind.MAKEUP else "",
                     )
                     if p
@@ -97,6 +99,9 @@ def photo_intake(request):
             "form": form,
             "recent": intake_selectors.recent_intakes(campaign),
             "standard": settings.PHOTO_STANDARD,
+            # "20–40 KB", not filesizeformat's "20.0 KB–40.0 KB".
+            "min_kb": kb(settings.PHOTO_STANDARD["min_bytes"]),
+            "max_kb": kb(settings.PHOTO_STANDARD["max_bytes"]),
         },
     )
 

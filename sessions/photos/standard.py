@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -42,15 +43,39 @@ FAULTS = ("not_jpeg", "unreadable", "too_many_pixels", "wrong_size", "wrong_mode
 UNUSABLE = frozenset({"not_jpeg", "unreadable", "too_many_pixels"})
 WARNINGS = ("dpi", "too_small", "too_large", "background")
 
+
+def kb(n):
+    """Bytes in KB for the standard's texts: whole when they are (20480 → "20"), else to
+    one decimal place."""
+    return f"{n / 1024:.1f}".removesuffix(".0")
+
+
+def _numbers():
+    standard = settings.PHOTO_STANDARD
+    return {
+        "width": standard["width"],
+        "height": standard["height"],
+        "dpi": standard["dpi"],
+        "min_kb": kb(standard["min_bytes"]),
+        "max_kb": kb(standard["max_bytes"]),
+    }
+
+
+def _filled(text):
+    """A label whose numbers are the standard's (a setting), filled in each time it is shown,
+    in the language active then: str(LABELS[code]) reads like any other lazy label."""
+    return lazy(lambda: str(text) % _numbers(), str)()
+
+
 LABELS = {
     "not_jpeg": _("不是 JPEG 格式的图片"),
     "unreadable": _("文件已损坏或不完整，无法读取"),
     "too_many_pixels": _("图片像素过多（可能是恶意构造的文件），未读取"),
-    "wrong_size": _("尺寸不是 480 × 640 像素（宽 × 高）"),
+    "wrong_size": _filled(_("尺寸不是 %(width)s × %(height)s 像素（宽 × 高）")),
     "wrong_mode": _("颜色模式不是 24 位真彩色（RGB）：灰度、CMYK 或带透明通道"),
-    "dpi": _("分辨率不是约 300 dpi，或未标注分辨率"),
-    "too_small": _("文件小于 20 KB（压缩过度，画质可能不足）"),
-    "too_large": _("文件大于 40 KB"),
+    "dpi": _filled(_("分辨率不是约 %(dpi)s dpi，或未标注分辨率")),
+    "too_small": _filled(_("文件小于 %(min_kb)s KB（压缩过度，画质可能不足）")),
+    "too_large": _filled(_("文件大于 %(max_kb)s KB")),
     "background": _("背景颜色与标准浅蓝色相差较大，或背景不纯"),
 }
 
@@ -91,7 +116,8 @@ class ImageCheck:
 
 
 def labels(codes):
-    """The translated labels of fault or warning codes, in order (unknown codes as they are)."""
+    """The translated labels of fault or warning codes, in order (unknown codes as they are),
+    with the numbers of the standard as the settings give them."""
     return [LABELS.get(code, code) for code in codes]
 
 
