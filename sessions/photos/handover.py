@@ -24,7 +24,9 @@ from urllib.parse import quote
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from capture_portal.localised import localised, pick
 from capture_portal.xlsx import Sheet, write_workbook
 from sessions.models import photo_storage
 from sessions.photos.selectors import check_labels, handover_missing, handover_photos
@@ -79,18 +81,27 @@ def _kb(size):
 
 
 def _manifest_rows(photos):
+    comma = pgettext("list separator", "、")
     for photo in photos:
-        student = photo.capture.student
+        capture = photo.capture
+        student = capture.student
         yield [
             student.student_no,
             student.name,
-            student.unit.name,
-            photo.capture.shooting_no,
+            localised(student.unit, "name"),
+            capture.shooting_no,
             _kb(photo.size),
             f"{photo.width}×{photo.height}",
-            "、".join(check_labels(photo.faults)),
-            "、".join(check_labels(photo.warnings)),
+            comma.join(map(str, check_labels(photo.faults))),
+            comma.join(map(str, check_labels(photo.warnings))),
+            # A photo sent for a retake is still handed over; its status says so.
+            capture.get_status_display(),
         ]
+
+
+def _missing_rows(rows):
+    for number, name, unit, unit_en, shooting in rows:
+        yield [number, name, pick(unit, unit_en), shooting]
 
 
 def manifest_workbook(campaign, unit=None, received_before=None):
@@ -112,19 +123,31 @@ def manifest_workbook(campaign, unit=None, received_before=None):
                     _("宽×高（像素）"),
                     _("不合格项"),
                     _("提醒项"),
+                    _("采集状态"),
                 ],
                 rows=_manifest_rows(photos),
-                widths=[16, 10, 22, 12, 12, 14, 30, 30],
+                widths=[16, 10, 22, 12, 12, 14, 30, 30, 12],
                 number_formats={4: "0.0"},
             ),
             Sheet(
                 title=str(_("未收到照片")),
                 headers=[_("学号"), _("姓名"), _("培养单位"), _("拍摄号")],
-                rows=missing,
+                rows=_missing_rows(missing),
                 widths=[16, 10, 22, 12],
             ),
         ]
     )
+
+
+def _entry(name, when):
+    """A member dated `when` (local time): unzipped files show when the photo arrived, not
+    1 January 1980, zipfile's default."""
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime(when).timetuple()[:6])
+    info.compress_type = COMPRESSION
+    # The level the archive was opened with is not applied to a ZipInfo given to open();
+    # Python 3.13 names the attribute compress_level, 3.11 _compresslevel.
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", LEVEL)
+    return info
 
 
 def archive_chunks(campaign, unit=None):
@@ -137,7 +160,7 @@ def archive_chunks(campaign, unit=None):
     pipe = _Pipe()
     storage = photo_storage()
     with zipfile.ZipFile(pipe, "w", compression=COMPRESSION, compresslevel=LEVEL) as archive:
-        with archive.open(MANIFEST, "w") as member:
+        with archive.open(_entry(MANIFEST, started), "w") as member:
             member.write(manifest_workbook(campaign, unit, started))
         yield pipe.take()
         photos = handover_photos(campaign, unit, started).iterator(chunk_size=ITERATOR_CHUNK)
@@ -156,7 +179,7 @@ def archive_chunks(campaign, unit=None):
                     source.close()
                 logger.warning("photo %s: file missing from the storage, left out", photo.pk)
                 continue
-            with source, archive.open(name, "w") as member:
+            with source, archive.open(_entry(name, photo.received_at), "w") as member:
                 while block:
                     member.write(block)
                     if data := pipe.take():
@@ -169,8 +192,9 @@ def archive_chunks(campaign, unit=None):
 
 def download_name(campaign, unit=None):
     """(file name, ASCII fallback) of the archive, for Content-Disposition."""
-    who = unit.name if unit is not None else _("全部单位")
-    name = _("%(title)s-电子照片-%(who)s.zip") % {"title": campaign.title, "who": who}
+    who = localised(unit, "name") if unit is not None else _("全部单位")
+    title = localised(campaign, "title")
+    name = _("%(title)s-电子照片-%(who)s.zip") % {"title": title, "who": who}
     code = re.sub(r"[^0-9A-Za-z_-]", "", unit.code) if unit is not None else ""
     fallback = f"photos-{code or unit.pk}.zip" if unit is not None else "photos-all.zip"
     return folder_name(name), fallback

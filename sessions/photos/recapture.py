@@ -40,12 +40,14 @@ def _problem_note(problem, photo):
     return f"{what}：{'、'.join(check_labels(codes))}"
 
 
-def photo_recapture(*, actor, capture_id, session_id, note=""):
+def photo_recapture(*, actor, capture_id, session_id, note="", unit_id=None):
     """Schedule a re-capture of a photographed student whose delivered photo is missing,
     faulty or has warnings (sessions.photos.selectors.photo_problem): the student goes
     back to "expected" in the open make-up session `session_id` of their campaign, with a
     log row naming the problem and `note`. A student in the CHSI exception queue goes
     through exception_recapture, which also marks the issue resolved. Office only.
+    `unit_id`: the unit whose photo page the form is on; a student of another unit is
+    refused (``not_found``) and nothing changes.
 
     Locks the session, then the capture (the order of exception_recapture and of the
     make-up moves). Repeating it for the same session changes nothing
@@ -69,12 +71,19 @@ def photo_recapture(*, actor, capture_id, session_id, note=""):
             raise refusal
         capture = (
             Capture.objects.select_for_update(of=("self",))
-            .select_related("campaign")
+            .select_related("campaign", "student")
             .filter(pk=capture_id)
             .first()
         )
         if capture is None:
             raise DomainError(_("找不到该学生的采集记录。"), "not_found")
+        # The form posts a bare capture id: one of another unit would be re-scheduled and
+        # its outcome reported on this unit's page.
+        if unit_id is not None and capture.student.unit_id != unit_id:
+            raise DomainError(
+                _("该学生不在本单位的名单中，未安排补拍。请在该学生所在单位的照片页办理。"),
+                "not_found",
+            )
         if capture.campaign_id != session.campaign_id:
             raise DomainError(_("该补拍场次不属于这名学生的采集活动。"), "other_campaign")
         if capture.session_id == session.pk and capture.status == S.EXPECTED:

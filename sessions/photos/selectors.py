@@ -201,14 +201,30 @@ def photo_problem(capture, photo):
     return None
 
 
-def unit_photo_tokens(unit, campaign):
-    """{capture id: photo token} of a unit's delivered photos in `campaign` (the
-    counsellor's roster links each one). One query."""
-    return dict(
-        Photo.objects.filter(capture__campaign=campaign, capture__student__unit=unit).values_list(
-            "capture_id", "token"
+def unit_roster_photos(unit, campaign, rows):
+    """The delivered photos of a unit's roster `rows` (its captures in `campaign`), for the
+    counsellor's page. Sets on each row `photo_or_none` (token, pixel size and checks; None
+    without a photo), its checks in words as `photo_fault_labels` and
+    `photo_warning_labels`, and `photo_missing` (expected to have a photo, EXPECTS_PHOTO,
+    and without one). Returns how many rows miss their photo, or None while the campaign
+    has no delivered photo at all: before the delivery every photographed student would
+    count, and no row is marked. One query; two while the unit has no photo."""
+    photos = {
+        p.capture_id: p
+        for p in Photo.objects.filter(capture__campaign=campaign, capture__student__unit=unit).only(
+            "capture_id", "token", "width", "height", "faults", "warnings"
         )
-    )
+    }
+    delivered = bool(photos) or Photo.objects.filter(capture__campaign=campaign).exists()
+    missing = 0
+    for capture in rows:
+        photo = photos.get(capture.pk)
+        capture.photo_or_none = photo
+        capture.photo_fault_labels = check_labels(photo.faults) if photo else []
+        capture.photo_warning_labels = check_labels(photo.warnings) if photo else []
+        capture.photo_missing = delivered and photo is None and capture.status in EXPECTS_PHOTO
+        missing += capture.photo_missing
+    return missing if delivered else None
 
 
 def access_photo(user, token):
@@ -234,9 +250,11 @@ HANDOVER_FIELDS = (
     "faults",
     "warnings",
     "capture__shooting_no",
+    "capture__status",
     "capture__student__student_no",
     "capture__student__name",
     "capture__student__unit__name",
+    "capture__student__unit__name_en",
 )
 
 
@@ -263,11 +281,17 @@ def handover_photos(campaign, unit=None, received_before=None):
 
 def handover_missing(campaign, unit=None):
     """The expected students of `unit` (or of all) without a delivered photo, for the
-    hand-over's list: (student number, name, unit name, shooting number) in the units'
-    order. A queryset of tuples, to be read with .iterator()."""
+    hand-over's list: (student number, name, unit name, its English name, shooting number)
+    in the units' order. A queryset of tuples, to be read with .iterator()."""
     captures = _roster(campaign).filter(_EXPECTED, photo__isnull=True)
     if unit is not None:
         captures = captures.filter(student__unit=unit)
     return captures.order_by(
         "student__unit__display_order", "student__unit_id", "student__student_no"
-    ).values_list("student__student_no", "student__name", "student__unit__name", "shooting_no")
+    ).values_list(
+        "student__student_no",
+        "student__name",
+        "student__unit__name",
+        "student__unit__name_en",
+        "shooting_no",
+    )

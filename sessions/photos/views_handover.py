@@ -66,8 +66,8 @@ class RecaptureForm(forms.Form):
     note = forms.CharField(max_length=200, required=False, label=gettext_lazy("说明"))
 
 
-def _recapture(request):
-    """The re-capture form of a unit's list: one service call, its outcome as a message."""
+def _recapture(request, unit):
+    """The re-capture form of `unit`'s list: one service call, its outcome as a message."""
     form = RecaptureForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择补拍场次。"))
@@ -79,6 +79,7 @@ def _recapture(request):
             capture_id=data["capture_id"],
             session_id=data["session_id"],
             note=data["note"],
+            unit_id=unit.pk,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -98,7 +99,7 @@ def photos_unit(request, unit_id):
     unit = get_object_or_404(TrainingUnit, pk=unit_id)
     campaign = selectors.campaign_or_start()
     if request.method == "POST":
-        _recapture(request)
+        _recapture(request, unit)
         return redirect("staff:photos_unit", unit.pk)
     return render(
         request,

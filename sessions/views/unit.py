@@ -18,7 +18,7 @@ from sessions import aftercare_selectors, exports, makeup_selectors, selectors, 
 from sessions.forms import CoordinatorForm, ReasonForm
 from sessions.messages import unit_messages
 from sessions.models import Capture
-from sessions.photos.selectors import unit_photo_tokens
+from sessions.photos.selectors import unit_roster_photos
 from sessions.tokens import pass_token
 from units.selectors import access_unit, visible_units
 
@@ -43,13 +43,13 @@ def unit_detail(request, unit_id):
     unit = access_unit(request.user, unit_id)
     campaign = _campaign()
     rows, counts = selectors.unit_roster(unit, campaign)
-    # The unit's delivered photos, each behind the permission-checked photo view (one query).
-    photo_tokens = unit_photo_tokens(unit, campaign)
+    # The unit's delivered photos with their checks, each behind the permission-checked
+    # photo view, and how many photographed students have none (one or two queries).
+    photos_missing = unit_roster_photos(unit, campaign, rows)
     for capture in rows:
         # The student's own page, for a student locked out of the lookup (too many wrong
         # names were tried for their number): the counsellor sends them this link.
         capture.pass_token = pass_token(capture.student_id, capture.campaign_id)
-        capture.photo_token = photo_tokens.get(capture.pk)
     # Each row's own session, and who was moved into a make-up session (one query).
     sessions = makeup_selectors.unit_sessions(campaign, rows)
     # After the day: each row's states in plain words (one query: the prints' arrival),
@@ -79,7 +79,8 @@ def unit_detail(request, unit_id):
             "several_sessions": sessions.several,
             "offsite_pending": aftercare_selectors.unit_offsite_pending(rows, campaign),
             "prints_arrival": arrival,
-            "has_photos": bool(photo_tokens),
+            "has_photos": any(c.photo_or_none for c in rows),
+            "photos_missing": photos_missing,
         },
     )
 

@@ -410,6 +410,7 @@ def test_a_units_archive_names_files_by_student_number_with_a_manifest(
         "宽×高（像素）",
         "不合格项",
         "提醒项",
+        "采集状态",
     ]
     rows = {r[0]: r for r in photos_sheet[1:]}
     assert set(rows) == {n[: -len(".jpg")] for n in expected_names if n.endswith(".jpg")}
@@ -422,6 +423,47 @@ def test_a_units_archive_names_files_by_student_number_with_a_manifest(
     assert [r[0] for r in missing_sheet[1:]] == sorted(
         [delivered["missing"].student.student_no, delivered["makeup_missing"].student.student_no]
     )
+
+
+def test_each_file_in_the_archive_is_dated_when_the_photo_was_received(notice, law, delivered):
+    photo = delivered["fine"].photo
+    received = timezone.localtime(photo.received_at)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(handover.archive_chunks(notice, law))))
+    info = archive.getinfo(f"{delivered['fine'].student.student_no}.jpg")
+    assert info.date_time[:5] == received.timetuple()[:5]  # zip keeps even seconds
+    assert archive.getinfo("manifest.xlsx").date_time[0] == timezone.localtime().year
+
+
+def test_the_manifest_tells_which_students_are_being_photographed_again(
+    notice, law, delivered, makeup
+):
+    # A photo the office sent for a retake is still handed over, marked as such.
+    retaken = delivered["faulty"]
+    Capture.objects.filter(pk=retaken.pk).update(status=S.EXPECTED, session=makeup)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(handover.archive_chunks(notice, law))))
+    photos_sheet = list(_manifest(archive).values())[0]
+    assert photos_sheet[0][-1] == "采集状态"
+    rows = {r[0]: r for r in photos_sheet[1:]}
+    assert rows[retaken.student.student_no][-1] == str(S.EXPECTED.label)
+    assert rows[delivered["fine"].student.student_no][-1] == str(S.PHOTOGRAPHED.label)
+
+
+def test_an_english_hand_over_names_the_campaign_and_units_in_english(
+    notice, law, delivered, office_user
+):
+    from django.utils import translation
+
+    client = _logged_in(office_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(f"{reverse('staff:photos_zip')}?unit={law.pk}")
+    disposition = response["Content-Disposition"]
+    assert quote(notice.title_en) in disposition and quote("School of Law") in disposition
+    assert quote(notice.title) not in disposition
+    with translation.override("en"):
+        photos_sheet = list(_manifest(_zip(response)).values())[0]
+    row = {r[0]: r for r in photos_sheet[1:]}[delivered["faulty"].student.student_no]
+    assert row[2] == "School of Law"
+    assert "、" not in row[6] + row[7] and "：" not in row[6] + row[7]
 
 
 def test_the_all_units_archive_has_a_folder_per_unit(notice, law, econ, delivered, office_user):

@@ -382,12 +382,14 @@ def test_unit_page_counts_and_offsite_flow(counsellor_client, notice):
 
 
 def test_unit_page_query_count_is_fixed(counsellor_client, notice, django_assert_max_num_queries):
-    # 14: the page reads the unit's photos once (the 照片 links), whatever the roster,
-    # and the unit's placements once (the ready-to-send group messages).
+    # 15: the page reads the unit's photos once (thumbnails and checks), whatever the roster,
+    # and, while the unit has none, whether the campaign has any delivered photo yet (before
+    # the delivery nobody counts as missing); and the unit's placements once (the
+    # ready-to-send group messages).
     unit = counsellor_client.unit
     for _ in range(30):
         Capture.objects.create(student=StudentFactory(unit=unit), campaign=notice)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         counsellor_client.get(reverse("unit:detail", args=[unit.pk]))
 
 
