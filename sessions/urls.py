@@ -103,6 +103,11 @@ staff_patterns = (
             photo_intake_views.photo_intake_preview_page,
             name="photo_intake_preview",
         ),
+        path(
+            "photos/intake/<int:pk>/discard/",
+            photo_intake_views.photo_intake_discard_page,
+            name="photo_intake_discard",
+        ),
     ],
     "staff",
 )

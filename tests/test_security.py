@@ -145,6 +145,11 @@ CASES = [
     ("staff:photos", {}, OFFICE_ONLY),
     ("staff:photo_intake", {}, OFFICE_ONLY),
     ("staff:photo_intake_preview", {"pk": "photo_intake_id"}, OFFICE_ONLY),
+    (
+        "staff:photo_intake_discard",
+        {"pk": "photo_intake_id"},
+        {**OFFICE_ONLY, "office": NOT_ALLOWED},
+    ),
     ("staff:photos_unit", {"unit_id": "unit_a"}, OFFICE_ONLY),
     ("staff:photos_zip", {}, OFFICE_ONLY),
     ("unit:photos_zip", {"unit_id": "unit_a"}, OWN_UNIT),
@@ -313,6 +318,7 @@ POSTS = [
     ("staff:photos_unit", {"unit_id": "unit_a"}, "office"),
     ("staff:photo_intake", {}, "office"),
     ("staff:photo_intake_preview", {"pk": "photo_intake_id"}, "office"),
+    ("staff:photo_intake_discard", {"pk": "photo_intake_id"}, "office"),
 ]
 
 
@@ -365,6 +371,7 @@ def test_every_post_view_is_in_the_csrf_list():
         "staff:photos_unit",
         "staff:photo_intake",
         "staff:photo_intake_preview",
+        "staff:photo_intake_discard",
     }
     assert {p[0] for p in POSTS} == post_capable | set()
     # The station API takes POSTs without CSRF because it is authenticated by a header

@@ -19,7 +19,11 @@ from capture_portal.permissions import office_required
 from sessions import selectors
 from sessions.models import PhotoIntake
 from sessions.photos import intake_selectors
-from sessions.photos.intake import photo_intake_commit, photo_intake_preview
+from sessions.photos.intake import (
+    photo_intake_commit,
+    photo_intake_discard,
+    photo_intake_preview,
+)
 from sessions.photos.standard import kb
 
 
@@ -134,3 +138,17 @@ def photo_intake_preview_page(request, pk):
         "capture_sessions/staff/photo_intake_preview.html",
         {"page": intake_selectors.intake_page(intake)},
     )
+
+
+@office_required
+@require_http_methods(["POST"])
+def photo_intake_discard_page(request, pk):
+    intake = get_object_or_404(PhotoIntake, pk=pk)
+    try:
+        changed = photo_intake_discard(actor=Actor.of(request.user), intake_id=intake.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff:photo_intake_preview", intake.pk)
+    if changed:
+        messages.success(request, _("已放弃这个压缩包，其中的照片已从服务器删除。"))
+    return redirect("staff:photo_intake")

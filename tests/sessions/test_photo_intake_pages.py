@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from capture_portal.actors import Actor
-from sessions.models import Capture, CaptureSession, PhotoIntake
+from sessions.models import Capture, CaptureSession, PhotoIntake, photo_storage
 from sessions.photos.intake import photo_intake_commit, photo_intake_preview
 from sessions.photos.standard import LABELS, labels
 from tests import photofiles as pf
@@ -337,3 +337,26 @@ def test_a_long_file_name_keeps_the_students_column_in_view(
                 "e => e.scrollWidth - e.clientWidth"
             )
             assert overflow <= 1, (section, width, overflow)
+
+
+def test_the_office_discards_a_preview_from_its_page(
+    client, office_user, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    intake = photo_intake_preview(
+        actor=Actor.of(office_user),
+        campaign_id=world["campaign"].pk,
+        file_name="交付.zip",
+        fileobj=pf.zip_file([("2022001.jpg", pf.jpeg())]),
+    )
+    archive = intake.archive.name
+    client.force_login(office_user)
+    page = client.get(reverse("staff:photo_intake_preview", args=[intake.pk])).content.decode()
+    assert 'id="discard-intake"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("staff:photo_intake_discard", args=[intake.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("staff:photo_intake")
+    assert not photo_storage().exists(archive)
+    page = client.get(reverse("staff:photo_intake_preview", args=[intake.pk])).content.decode()
+    assert 'id="discarded"' in page
+    assert 'id="confirm-intake"' not in page and 'id="discard-intake"' not in page
