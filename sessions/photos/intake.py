@@ -26,7 +26,8 @@ The first rule that names anyone decides. A name pointing to two students or mor
 (a shooting number given twice, a tail shared in a unit) is ``ambiguous``; several files for
 one student are each ``duplicate_student``; one image (same SHA-256) for several students is
 ``same_image``; a name matching nobody is ``unmatched``. Students photographed (in the
-session, or the campaign) with no photo stored and none in the archive are listed as missing.
+session, or the campaign) with no photo stored and none the archive will store are listed
+as missing.
 
 What the commit stores — a decision: every file matched to exactly one student and free of
 problems, *even with a fault of the standard* (wrong size, wrong colour mode) or warnings,
@@ -345,7 +346,9 @@ def _judge(intake):
 
 def _missing(intake, campaign_id, session_id):
     """The students photographed (in the session, or the campaign) with no photo stored and
-    none in the archive, by student number: the query, to count and to sample."""
+    none that this archive will store (a file of theirs that is unreadable, or shared with
+    another file, leaves them missing), by student number: the query, to count and to
+    sample."""
     scope = {"session_id": session_id} if session_id is not None else {}
     return (
         Capture.objects.filter(
@@ -355,7 +358,13 @@ def _missing(intake, campaign_id, session_id):
             photo__isnull=True,
             **scope,
         )
-        .filter(~Exists(PhotoIntakeRow.objects.filter(intake=intake, capture=OuterRef("pk"))))
+        .filter(
+            ~Exists(
+                PhotoIntakeRow.objects.filter(
+                    intake=intake, capture=OuterRef("pk"), action__in=("new", "replace")
+                )
+            )
+        )
         .order_by("student__student_no", "pk")
     )
 

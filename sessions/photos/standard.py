@@ -82,7 +82,7 @@ LABELS = {
 # Start-of-frame markers (baseline, extended, progressive, lossless, arithmetic…); not
 # C4 (DHT), C8 (reserved), CC (DAC).
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
-_SOS, _EOI = 0xDA, 0xD9
+_SOS, _EOI, _APP0, _APP1 = 0xDA, 0xD9, 0xE0, 0xE1
 # Rows sampled for the background: the top fortieth of the photo (16 rows of 640: the
 # standard puts the top of the head at least 50 rows down), rounded up to whole rows of
 # blocks (16 with 4:2:0 chroma subsampling).
@@ -121,14 +121,32 @@ def labels(codes):
     return [LABELS.get(code, code) for code in codes]
 
 
-def _frame(data):
-    """(offset of the frame's height field, height, width, offset of the first scan) of a
-    JPEG, from its marker segments; None when the markers do not lead to a frame and a scan."""
+@dataclass(frozen=True)
+class _Header:
+    """What the marker segments of a JPEG say, read without decoding anything."""
+
+    height_at: int  # offset of the frame's height field (the band copy rewrites it)
+    height: int
+    width: int
+    components: int
+    scan: int  # offset of the first scan
+    jfif_dpi: int | None  # the JFIF segment's density when given in dots per inch
+    exif: bool  # an Exif segment, which may give the resolution instead
+
+
+# Pillow's mode of a JPEG by its number of components (its JpegImagePlugin's rule).
+_MODES = {1: "L", 3: "RGB", 4: "CMYK"}
+
+
+def _header(data):
+    """The `_Header` of a JPEG, from its marker segments; None when the markers do not lead
+    to a frame and a scan."""
     if data[:2] != b"\xff\xd8":
         return None
     n = len(data)
     i = 2
     frame = None
+    jfif_dpi, exif = None, False
     while i + 4 <= n:
         if data[i] != 0xFF:
             return None
@@ -143,17 +161,33 @@ def _frame(data):
         if length < 2:
             return None
         if marker in _SOF:
-            if length < 8 or i + 9 > n:
+            if length < 8 or i + 10 > n:
                 return None
             height = (data[i + 5] << 8) | data[i + 6]
             width = (data[i + 7] << 8) | data[i + 8]
-            frame = (i + 5, height, width)
+            frame = (i + 5, height, width, data[i + 9])
+        elif marker == _APP0 and data[i + 4 : i + 9] == b"JFIF\x00" and length >= 14:
+            # Version (2 bytes), units (1: dots per inch), x and y density (as Pillow reads).
+            if i + 14 <= n and data[i + 11] == 1:
+                jfif_dpi = (data[i + 12] << 8) | data[i + 13]
+        elif marker == _APP1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
+            exif = True
         elif marker == _SOS:
-            return None if frame is None else (*frame, i)
+            if frame is None:
+                return None
+            return _Header(*frame, scan=i, jfif_dpi=jfif_dpi, exif=exif)
         elif marker == _EOI:
             return None
         i += 2 + length
     return None
+
+
+def _frame(data):
+    """(offset of the frame's height field, height, width, offset of the first scan)."""
+    header = _header(data)
+    if header is None:
+        return None
+    return header.height_at, header.height, header.width, header.scan
 
 
 def _band_rows(height):
@@ -169,20 +203,28 @@ def _band(data, offset, height):
     return data[:offset] + rows.to_bytes(2, "big") + data[offset + 2 :]
 
 
-def _background(image, width):
+def _background(band, width):
     """The mean colour of the top-left and top-right corners (an eighth of the width each,
-    the whole band) and of the middle half of the top edge (the band's upper half), from
-    `image` opened on the band copy."""
-    image.decodermaxblock = _DECODER_BLOCK
-    image.draft("RGB", (max(1, width // _SCALE), max(1, image.size[1] // _SCALE)))
-    image.load()
-    if image.mode != "RGB":
-        return []
-    w, rows = image.size
-    pixels = image.tobytes()  # a few hundred bytes: 1/8 scale
+    the whole band) and of the middle half of the top edge (the band's upper half), from the
+    band copy decoded at 1/8 scale by libjpeg-turbo (simplejpeg): RGB whatever the file's
+    colour space. Raises ValueError when libjpeg cannot decode it."""
+    import simplejpeg  # with numpy: loaded when the first photo is checked, not at start-up
+
+    pixels = simplejpeg.decode_jpeg(
+        band,
+        colorspace="RGB",
+        min_width=max(1, width // _SCALE),
+        min_height=1,
+        fastdct=True,
+        fastupsample=True,
+        # Warnings are expected: the band copy's scan goes on past the rows it declares.
+        strict=False,
+    )
+    rows, w = pixels.shape[:2]
+    data = pixels.tobytes()  # a few hundred bytes: 1/8 scale
     corner = max(1, w // 8)
     regions = ((0, corner, rows), (w - corner, w, rows), (w // 4, w - w // 4, max(1, rows // 2)))
-    return [_mean(pixels, w, *region) for region in regions]
+    return [_mean(data, w, *region) for region in regions]
 
 
 def _mean(pixels, w, left, right, rows):
@@ -224,34 +266,30 @@ def check_image(data, *, standard=None, max_pixels=None):
         check.warnings.append("too_small")
     elif check.size > standard["max_bytes"]:
         check.warnings.append("too_large")
-    frame = _frame(data)
-    if frame is None:
+    header = _header(data)
+    if header is None:
         _not_jpeg(data, check, max_pixels)
         return check
-    offset, height, width, scan = frame
+    width, height = header.width, header.height
     check.format, check.width, check.height = "JPEG", width, height
     if width * height > max_pixels:
         check.faults.append("too_many_pixels")
         return check
-    if not width or not height or data.rfind(b"\xff\xd9", scan) == -1:
-        # No end-of-image marker after the first scan: the file was cut short.
+    mode = _MODES.get(header.components)
+    if not width or not height or mode is None or data.rfind(b"\xff\xd9", header.scan) == -1:
+        # No end-of-image marker after the first scan (the file was cut short), or a number
+        # of colour components no reader takes.
         check.faults.append("unreadable")
         return check
+    check.mode = mode
+    check.dpi = header.jfif_dpi if header.jfif_dpi else _exif_dpi(data) if header.exif else None
+    if (width, height) != (standard["width"], standard["height"]):
+        check.faults.append("wrong_size")
+    if mode != "RGB":
+        check.faults.append("wrong_mode")
+        return _warn_dpi(check, standard)
     try:
-        # One parse of the header, on the copy that declares the band: the format, mode
-        # and dpi are those of the file; the height is the file's own (read above).
-        with Image.open(io.BytesIO(_band(data, offset, height))) as image:
-            if image.format not in ("JPEG", "MPO"):
-                check.faults.append("not_jpeg")
-                return check
-            check.mode = image.mode
-            check.dpi = _dpi(image.info)
-            if (width, height) != (standard["width"], standard["height"]):
-                check.faults.append("wrong_size")
-            if check.mode != "RGB":
-                check.faults.append("wrong_mode")
-                return _warn_dpi(check, standard)
-            samples = _background(image, width)
+        samples = _background(_band(data, header.height_at, height), width)
     except Exception:  # noqa: BLE001 — any failure on hostile bytes is "unreadable"
         check.faults.append("unreadable")
         return check
@@ -263,6 +301,16 @@ def check_image(data, *, standard=None, max_pixels=None):
         if distances[worst] > standard["background_distance"]:
             check.warnings.append("background")
     return _warn_dpi(check, standard)
+
+
+def _exif_dpi(data):
+    """The resolution an Exif segment gives when no JFIF one does, as Pillow reads it (its
+    header only, nothing decoded); None when unreadable."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return _dpi(image.info)
+    except Exception:  # noqa: BLE001 — no resolution, not a fault of its own
+        return None
 
 
 def _warn_dpi(check, standard):

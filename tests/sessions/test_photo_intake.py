@@ -155,14 +155,54 @@ def test_a_progressive_jpeg_is_read_too():
 
 
 def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
+    import simplejpeg
     from PIL import ImageFile
 
-    def no_decoding(self, *args, **kwargs):
+    def no_decoding(*args, **kwargs):
         raise AssertionError("decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", no_decoding)
     check = check_image(pf.declare_size(pf.jpeg(), 40_000, 40_000))
     assert check.faults == ["too_many_pixels"]
+
+
+def _without_jfif(data):
+    """The JPEG without its JFIF (APP0) segment, as some cameras write them."""
+    assert data[2:4] == b"\xff\xe0"
+    return data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
+
+
+@pytest.mark.parametrize(
+    ("make", "dpi"),
+    [
+        (lambda: pf.jpeg(dpi=(300, 300)), 300),
+        (lambda: pf.jpeg(dpi=(72, 72)), 72),
+        (lambda: pf.jpeg(dpi=None), None),  # JFIF without a unit: no resolution
+        (lambda: _without_jfif(pf.jpeg(dpi=None)), None),
+    ],
+    ids=["jfif-300", "jfif-72", "jfif-no-unit", "no-jfif"],
+)
+def test_the_resolution_is_read_from_the_jfif_segment(make, dpi):
+    assert check_image(make()).dpi == dpi
+
+
+def test_a_resolution_given_only_in_exif_is_read_as_pillow_reads_it():
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x011A], exif[0x011B], exif[0x0128] = 300, 300, 2  # 300 per inch
+    buf = io.BytesIO()
+    pf.portrait().save(buf, "JPEG", quality=85, exif=exif.tobytes())
+    check = check_image(_without_jfif(buf.getvalue()))
+    assert (check.dpi, check.warnings) == (300, [])
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("L", "L"), ("CMYK", "CMYK"), ("RGB", "RGB")])
+def test_the_colour_mode_is_read_from_the_frame_header(mode, expected):
+    check = check_image(pf.jpeg(mode=mode))
+    assert check.mode == expected
+    assert ("wrong_mode" in check.faults) == (expected != "RGB")
 
 
 def test_the_pixel_limit_is_a_setting(settings):
@@ -589,6 +629,28 @@ def test_missing_students_are_those_photographed_without_any_photo(office, world
     # Without a session: the whole campaign's photographed students.
     intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
     assert intake.summary["missing_sample"] == [missing.pk, elsewhere.pk]
+
+
+def test_a_student_whose_only_file_will_not_be_stored_still_counts_as_missing(office, world):
+    # A PNG, two files for one student, one image for two students: none is stored, so
+    # after this import these students still have no photo.
+    png = world["student"]("2022001")
+    twice = world["student"]("2022002")
+    shared_a, shared_b = world["student"]("2022003"), world["student"]("2022004")
+    fine = world["student"]("2022005")
+    same = pf.jpeg(seed=7)
+    files = [
+        ("2022001.jpg", pf.png()),
+        ("2022002.jpg", pf.jpeg(seed=1)),
+        ("x/2022002.jpg", pf.jpeg(seed=2)),
+        ("2022003.jpg", same),
+        ("2022004.jpg", same),
+        ("2022005.jpg", pf.jpeg(seed=3)),
+    ]
+    intake = _preview(office, world, files)
+    expected = sorted(c.pk for c in (png, twice, shared_a, shared_b))
+    assert sorted(intake.summary["missing_sample"]) == expected
+    assert intake.summary["missing"] == 4 and fine.pk not in intake.summary["missing_sample"]
 
 
 def test_a_bad_file_in_a_good_archive_is_listed_with_its_reasons(office, world):
