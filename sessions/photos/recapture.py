@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from capture_portal.exceptions import DomainError
 from sessions.confirmation_selectors import exception_captures
@@ -37,7 +38,8 @@ def _problem_note(problem, photo):
         return _("电子照片未收到")
     codes = photo.faults if problem == "faulty" else photo.warnings
     what = _("电子照片不合格") if problem == "faulty" else _("电子照片有提醒项")
-    return f"{what}：{'、'.join(check_labels(codes))}"
+    comma = pgettext("list separator", "、")
+    return f"{what}{pgettext('label separator', '：')}{comma.join(map(str, check_labels(codes)))}"
 
 
 def photo_recapture(*, actor, capture_id, session_id, note="", unit_id=None):

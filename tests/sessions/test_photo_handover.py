@@ -554,6 +554,19 @@ def test_a_faulty_photo_is_sent_to_a_makeup_session(notice, law, delivered, make
     assert CaptureLog.objects.filter(capture=capture).count() == 1
 
 
+def test_a_retake_note_made_on_an_english_page_has_no_chinese_punctuation(
+    notice, law, delivered, makeup, office
+):
+    from django.utils import translation
+
+    capture = delivered["faulty"]
+    with translation.override("en"):
+        photo_recapture(actor=office, capture_id=capture.pk, session_id=makeup.pk)
+    note = CaptureLog.objects.filter(capture=capture).latest("pk").note
+    assert "Size is not" in note
+    assert not set("：、；，") & set(note), note
+
+
 def test_a_missing_photo_is_sent_to_a_makeup_session(notice, law, delivered, makeup, office):
     capture = delivered["missing"]
     assert photo_recapture(actor=office, capture_id=capture.pk, session_id=makeup.pk).changed

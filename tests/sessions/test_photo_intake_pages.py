@@ -259,6 +259,20 @@ def test_the_same_archive_before_is_named_with_its_date_and_status(office, offic
     same = same[: same.index("</p>")]
     assert "2026-06-01 10:30" in same
     assert str(PhotoIntake.Status.PREVIEWED.label) in same
+    assert "</a> （" not in same  # no space before a full-width bracket
+
+
+def test_english_pages_say_photos_not_prints_and_name_the_campaign_in_english(
+    office, office_client, world
+):
+    capture = world["student"]("2022001")
+    _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    office_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    intake_page = office_client.get(reverse("staff:photo_intake")).content.decode()
+    assert "Prints" not in intake_page and "<th>Photo</th>" in intake_page
+    detail = office_client.get(reverse("staff:capture_detail", args=[capture.pk])).content
+    assert world["campaign"].title_en in detail.decode()
+    assert world["campaign"].title not in detail.decode()
 
 
 # --- 10. the labels follow the standard's settings ------------------------------------------
