@@ -5,6 +5,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.db.models.fields.json import KT
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -97,6 +98,8 @@ class IntakePage:
     rule_counts: list
     # The earlier intake of the same archive (summary["same_archive_as"]), if still there.
     same_archive: PhotoIntake | None = None
+    # Files of a preview overtaken by a later import of the same students (not committable).
+    stale_count: int = 0
     # After the commit: what it did (created, replaced, unchanged, dropped); None before.
     committed: dict | None = None
 
@@ -135,10 +138,18 @@ def intake_page(intake, limit=ROW_LIMIT):
     archive; after the commit, its numbers. At most five queries whatever the size of the
     archive: the counts, each list of files, all the students, and the earlier intake."""
     rows = PhotoIntakeRow.objects.filter(intake=intake).order_by("index")
+    stored = Q(capture__photo__isnull=False)
     counts = rows.aggregate(
         problems=Count("pk", filter=~Q(problem="")),
         checked=Count("pk", filter=Q(problem="", flagged=True)),
         problem_flagged=Count("pk", filter=~Q(problem="") & Q(flagged=True)),
+        # Files whose student got another photo since the preview: the commit would refuse
+        # them (sessions.photos.intake._check_not_stale), so the page says so first.
+        stale=Count(
+            "pk",
+            filter=(Q(action="new") & stored)
+            | (Q(action="replace") & stored & ~Q(capture__photo__sha256=KT("details__replaces"))),
+        ),
     )
     problems = list(rows.exclude(problem="")[:limit])
     checked = list(rows.filter(problem="", flagged=True)[:limit])
@@ -196,4 +207,5 @@ def intake_page(intake, limit=ROW_LIMIT):
         rule_counts=[(RULES.get(c, c), n) for c, n in summary.get("by_rule", {}).items()],
         same_archive=same_archive,
         committed=committed,
+        stale_count=counts["stale"] if intake.status == PhotoIntake.Status.PREVIEWED else 0,
     )

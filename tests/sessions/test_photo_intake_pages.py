@@ -374,3 +374,34 @@ def test_the_office_discards_a_preview_from_its_page(
     page = client.get(reverse("staff:photo_intake_preview", args=[intake.pk])).content.decode()
     assert 'id="discarded"' in page
     assert 'id="confirm-intake"' not in page and 'id="discard-intake"' not in page
+
+
+def test_an_older_preview_overtaken_by_a_newer_import_says_so_and_offers_no_confirm(
+    office, office_client, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    older = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=1))])
+    newer = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=2))])
+    assert 'id="stale"' not in _page(office_client, older)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_intake_commit(actor=office, intake_id=newer.pk)
+    html = _page(office_client, older)
+    assert 'id="stale"' in html and 'id="confirm-intake"' not in html
+    assert 'id="discard-intake"' in html  # it can still be given up
+
+
+def test_a_replacing_preview_overtaken_by_another_replacement_says_so(
+    office, office_client, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=1))])
+        photo_intake_commit(actor=office, intake_id=first.pk)
+    older = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=2))])  # would replace
+    same_again = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=1))])  # unchanged
+    newer = _preview(office, world, [("2022001.jpg", pf.jpeg(seed=3))])
+    assert 'id="stale"' not in _page(office_client, older)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_intake_commit(actor=office, intake_id=newer.pk)
+    assert 'id="stale"' in _page(office_client, older)
+    assert 'id="stale"' not in _page(office_client, same_again)  # nothing to take: not stale
