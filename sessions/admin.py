@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from sessions.models import (
     Announcement,
@@ -27,6 +28,8 @@ from sessions.models import (
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    # The CHSI-style lookup address: "www.example.cn" means https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "title",
         "cohort",
