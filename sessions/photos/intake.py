@@ -520,11 +520,12 @@ def _write_files(intake, prefix, written):
                     "archive_changed",
                 )
             name = _file_name(prefix, row["index"])
+            # Counted before the write: a file cut short by a failing write is deleted too.
+            written[0] = row["index"]
             stored = storage.save(name, ContentFile(data))
             if stored != name:  # the storage chose another name: never expected
                 _delete(storage, [stored])
                 raise RuntimeError("photo storage renamed a new file")
-            written[0] = row["index"]
 
 
 def _delete_written(intake, prefix, up_to):

@@ -889,6 +889,9 @@ def test_a_commit_failing_while_writing_files_leaves_none_behind(office, world, 
     def failing_third(self, name, content, *args, **kwargs):
         calls.append(name)
         if len(calls) == 3:
+            # The disk fills up half-way through the third file: part of it is written.
+            with open(self.path(name), "wb") as f:
+                f.write(b"\xff\xd8 partial")
             raise OSError("disk full")
         return save(self, name, content, *args, **kwargs)
 
@@ -896,7 +899,7 @@ def test_a_commit_failing_while_writing_files_leaves_none_behind(office, world, 
     with pytest.raises(OSError):
         photo_intake_commit(actor=office, intake_id=intake.pk)
     assert len(calls) == 3
-    assert _stored_files() == stored  # the two files written first are deleted again
+    assert _stored_files() == stored  # the files written first and the partial one are gone
     assert Photo.objects.count() == 0
     intake.refresh_from_db()
     assert intake.status == PhotoIntake.Status.PREVIEWED and intake.archive
