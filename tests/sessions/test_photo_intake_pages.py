@@ -374,6 +374,21 @@ def test_the_office_discards_a_preview_from_its_page(
     page = client.get(reverse("staff:photo_intake_preview", args=[intake.pk])).content.decode()
     assert 'id="discarded"' in page
     assert 'id="confirm-intake"' not in page and 'id="discard-intake"' not in page
+    # What the preview would have done, and who it left without a photo, no longer apply.
+    assert 'id="count-new"' not in page and 'id="count-missing"' not in page
+
+
+def test_a_committed_intake_still_counts_the_files_it_could_not_import(
+    office, office_client, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.png())])
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    html = _page(office_client, intake)
+    assert 'id="committed"' in html
+    assert 'id="count-unusable"' in html and 'id="unusable-note"' in html
 
 
 def test_an_older_preview_overtaken_by_a_newer_import_says_so_and_offers_no_confirm(
