@@ -48,6 +48,19 @@ def test_an_expired_counter_starts_again(counters):
     assert counters.get("k") == 1
 
 
+def test_a_new_counter_now_and_then_sweeps_the_expired_ones(counters, monkeypatch):
+    # The suite holds the dice at "never" (conftest); here they always sweep.
+    monkeypatch.setattr("capture_portal.counters.SWEEP_CHANCE", 1.0)
+    counters.add("old", 3, 60)
+    RateCounter.objects.update(expires=timezone.now() - dt.timedelta(seconds=1))
+    counters.add("live", 1, 60)
+    counters.add("new", 1, 60)
+    assert sorted(RateCounter.objects.values_list("key", flat=True)) == [
+        counters.make_key("live"),
+        counters.make_key("new"),
+    ]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_increments_are_all_counted():
