@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from sessions.models import (
     Announcement,
@@ -16,7 +17,7 @@ from sessions.models import (
     Device,
     Photo,
     PhotoIntake,
-    PhotoIntakeRow,
+    PhotoIntakeBatch,
     RosterImport,
     SlotUnit,
     Station,
@@ -293,14 +294,17 @@ class PhotoIntakeAdmin(ReadOnlyAdmin):
     exclude = ["archive"]
 
 
-@admin.register(PhotoIntakeRow)
-class PhotoIntakeRowAdmin(ReadOnlyAdmin):
-    """What a preview found per file; written only by the intake service."""
+@admin.register(PhotoIntakeBatch)
+class PhotoIntakeBatchAdmin(ReadOnlyAdmin):
+    """What a preview found per file, a batch of files each; written only by the intake
+    service."""
 
-    list_display = ["intake", "index", "member", "problem", "action", "flagged"]
-    list_filter = ["problem", "action"]
-    search_fields = ["member"]
+    list_display = ["intake", "number", "files"]
     list_select_related = ["intake"]
+
+    @admin.display(description=_("文件数"))
+    def files(self, batch):
+        return len(batch.rows)
 
 
 @admin.register(Photo)

@@ -4,8 +4,8 @@ and matched to the roster, shown to the office, then stored photo by photo on co
 * `photo_intake_preview`: the archive is refused as a whole when it is unsafe or unusable
   (sessions.photos.archive: nothing is stored); otherwise every file is checked against the
   image standard (sessions.photos.standard) and matched to a student, and the archive is
-  kept in the private photo storage as a `PhotoIntake` with a summary and one
-  `PhotoIntakeRow` per file.
+  kept in the private photo storage as a `PhotoIntake` with a summary and a row per file
+  (in `PhotoIntakeBatch`es of BATCH files).
 * `photo_intake_commit`: the matched photos are stored, each under a random name, as the
   student's `Photo` (created, or replaced with a new token); the archive is deleted.
 * `photo_intake_discard`: the office gives a preview up; the archive and the rows go.
@@ -40,9 +40,10 @@ nothing, so a corrected archive can be uploaded again whole.
 
 Memory stays flat in the number of files (a 5,000-photo archive takes what a 1,000-photo
 one does, bench/photos.py): the archive is read one member at a time (sessions.photos.
-archive), the rows are written in batches of CHUNK as they are made, and the judgements
-between files (one student twice, one image for two students) and the summary's counts
-are made by the database afterwards. What stays in memory is bounded by the roster.
+archive), the rows are written a batch of BATCH files at a time as they are made, and what
+the judgements between files (one student twice, one image for two students), the counts
+and the missing students need is kept per student of the roster, in arrays of its size
+(_Reading). The commit reads the batches one at a time too.
 
 Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archive_changed``,
 ``conflict``, and the archive's own (sessions.photos.archive).
@@ -56,6 +57,8 @@ import re
 import secrets
 import tempfile
 import unicodedata
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -63,7 +66,6 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -74,7 +76,7 @@ from sessions.models import (
     CaptureSession,
     Photo,
     PhotoIntake,
-    PhotoIntakeRow,
+    PhotoIntakeBatch,
     photo_storage,
 )
 from sessions.photos.archive import open_archive
@@ -84,7 +86,9 @@ from units.models import TrainingUnit
 
 logger = logging.getLogger(__name__)
 SAMPLE = 200
-CHUNK = 500
+# Files per PhotoIntakeBatch, and rows the commit handles at a time.
+BATCH = CHUNK = 500
+TAKEN = ("new", "replace")
 MAX_MEMBER_PATH = Photo._meta.get_field("source_name").max_length
 
 RULES = {
@@ -151,16 +155,22 @@ def _add(mapping, key, pk):
 
 
 class _Roster:
-    """The campaign's students as the file names name them. Two queries (captures with their
-    stored photo, units)."""
+    """The campaign's students as the file names name them, and per student (a position, in
+    student-number order) what the judgements between files and the missing count need:
+    arrays the size of the roster, whatever the size of the archive. Two queries (captures
+    with their stored photo, units)."""
 
     def __init__(self, campaign_id, session_id):
         self.by_number, self.by_tail, self.by_shooting = {}, {}, {}
         self.photo = {}  # capture id -> sha256 of the stored photo
+        self.position = {}  # capture id -> position
+        self.ids = array("q")  # capture id by position
+        # 1: photographed (in the session, or the campaign) with no photo stored.
+        self.waiting = bytearray()
         photographed = Capture.Status.PHOTOGRAPHED
         rows = (
             Capture.objects.filter(campaign_id=campaign_id, student__withdrawn=False)
-            .order_by("student__student_no")
+            .order_by("student__student_no", "pk")
             .values_list(
                 "pk",
                 "student__student_no",
@@ -175,6 +185,8 @@ class _Roster:
         for pk, number, unit_id, tail, shooting, session, status, sha in rows.iterator(
             chunk_size=5000
         ):
+            self.position[pk] = len(self.ids)
+            self.ids.append(pk)
             _add(self.by_number, _key(number), pk)
             if tail:
                 _add(self.by_tail, (unit_id, _key(tail)), pk)
@@ -183,6 +195,7 @@ class _Roster:
                 _add(self.by_shooting, _key(shooting), pk)
             if sha:
                 self.photo[pk] = sha
+            self.waiting.append(status == photographed and in_scope and not sha)
         self.units = {}
         for pk, *names in TrainingUnit.objects.values_list("pk", "name", "code", "name_en"):
             for name in names:
@@ -234,165 +247,208 @@ def _checked(archive):
             yield member, sha, check_image(member.data, standard=standard, max_pixels=max_pixels)
 
 
-class _Reading:
-    """What is counted while the rows are made, so that no list of rows is kept: the
-    files, the matching rules, the faults and warnings, and the digest of the archive's
-    content (each file's path and SHA-256 — rather than its bytes, so that the same photos
-    zipped again by another tool are recognised, at no extra pass over the archive; what
-    the commit stores is checked file by file against the rows)."""
+def _kind(row):
+    """What the summary counts a row as: (problem, action, matched to one student)."""
+    return row.get("problem", ""), row.get("action", ""), "capture_id" in row
 
-    def __init__(self):
+
+class _Reading:
+    """What is kept while the rows are made, so that no list of rows is kept: counts (the
+    files, the matching rules, the faults and warnings, the rows by kind), the digest of
+    the archive's content (each file's path and SHA-256 — rather than its bytes, so that
+    the same photos zipped again by another tool are recognised, at no extra pass over the
+    archive; what the commit stores is checked file by file against the rows), and per
+    student of the roster (arrays of its size): how many files name them (0, 1, 2 for
+    more), the first 8 bytes of their file's SHA-256, and whether the archive stores a
+    photo for them."""
+
+    def __init__(self, roster):
+        self.roster = roster
         self.files = 0
         self.by_rule, self.faults, self.warnings = Counter(), Counter(), Counter()
+        self.kinds = Counter()
         self.with_faults = self.with_warnings = 0
         self.digest = hashlib.sha256()
+        size = len(roster.ids)
+        self.named = bytearray(size)
+        self.image = array("Q", bytes(8 * size))
+        self.takes = bytearray(size)
 
     def count(self, row, check):
         self.files += 1
-        rule = row.details.get("matched_by")
+        rule = row.get("matched_by")
         if rule:
             self.by_rule[rule] += 1
         self.faults.update(check.faults)
         self.warnings.update(check.warnings)
         self.with_faults += bool(check.faults)
         self.with_warnings += bool(check.warnings)
-        self.digest.update(f"{row.member}\0{row.sha256}\n".encode())
+        self.kinds[_kind(row)] += 1
+        sha = row.get("sha256", "")
+        self.digest.update(f"{row['member']}\0{sha}\n".encode())
+        pk = row.get("capture_id")
+        if pk is not None:
+            at = self.roster.position[pk]
+            self.named[at] = min(self.named[at] + 1, 2)
+            if sha:
+                self.image[at] = int(sha[:16], 16)
+            if row.get("action") in TAKEN:
+                self.takes[at] = 1
+
+    def between_files(self):
+        """The capture ids whose files are ``duplicate_student`` (named by more than one
+        file) and ``same_image`` (the one file of each of several students is the same
+        image: equal SHA-256, compared on its first 8 bytes — a chance collision among
+        thousands of files is about one in 10¹²). Sets bounded by the roster; the sort is
+        over the whole roster, so its memory does not grow with the archive either."""
+        ids, named, image = self.roster.ids, self.named, self.image
+        twice = {ids[at] for at, n in enumerate(named) if n > 1}
+        alone = sorted(image[at] for at, n in enumerate(named) if n == 1 and image[at])
+        shared = {a for a, b in itertools.pairwise(alone) if a == b}
+        same = (
+            {ids[at] for at, n in enumerate(named) if n == 1 and image[at] in shared}
+            if shared
+            else set()
+        )
+        return twice, same
 
 
 def _read_archive(intake, fileobj, roster):
-    """Check the archive (refused with DomainError), then write a row per file, CHUNK rows
-    at a time. Returns (_Reading, files skipped)."""
-    reading = _Reading()
-    batch = []
+    """Check the archive (refused with DomainError), then write the rows, BATCH files to a
+    `PhotoIntakeBatch`. Returns (_Reading, files skipped, batches written)."""
+    reading = _Reading(roster)
+    batch, number = [], 0
     with open_archive(fileobj) as archive:
         for member, sha, check in _checked(archive):
             found, hint = roster.match(member.folders, member.name)
-            row = _row(intake, member, sha, check, found, hint, roster)
+            row = _row(member, sha, check, found, hint, roster)
             reading.count(row, check)
             batch.append(row)
-            if len(batch) >= CHUNK:
-                PhotoIntakeRow.objects.bulk_create(batch)
-                batch.clear()
+            if len(batch) >= BATCH:
+                PhotoIntakeBatch.objects.create(intake=intake, number=number, rows=batch)
+                batch, number = [], number + 1
         if batch:
-            PhotoIntakeRow.objects.bulk_create(batch)
-        return reading, archive.skipped
+            PhotoIntakeBatch.objects.create(intake=intake, number=number, rows=batch)
+            number += 1
+        return reading, archive.skipped, number
 
 
-def _row(intake, member, sha, check, found, hint, roster):
-    """One file as the preview keeps it (no image data; in `details` only the keys that
-    have a value). A file matched to one student gets the action the commit would take,
-    judged against the student's stored photo; `_judge` takes it away again from a file
-    that shares its student or its image."""
-    details = {"size": check.size}
+def _row(member, sha, check, found, hint, roster):
+    """One file as the preview keeps it (no image data; only the keys that have a value). A
+    file matched to one student gets the action the commit would take, judged against the
+    student's stored photo; `_judge` takes it away again from a file that shares its
+    student or its image."""
+    row = {"index": member.index, "member": member.path[:MAX_MEMBER_PATH], "size": check.size}
+    if sha:
+        row["sha256"] = sha
     for key in ("width", "height", "dpi"):
         value = getattr(check, key)
         if value is not None:
-            details[key] = value
+            row[key] = value
     if check.mode:
-        details["mode"] = check.mode
+        row["mode"] = check.mode
     if check.faults:
-        details["faults"] = check.faults
+        row["faults"] = check.faults
     if check.warnings:
-        details["warnings"] = check.warnings
+        row["warnings"] = check.warnings
     if not check.usable:
-        details["unusable"] = True
-    row = PhotoIntakeRow(
-        intake=intake,
-        index=member.index,
-        member=member.path[:MAX_MEMBER_PATH],
-        sha256=sha or "",
-        flagged=bool(check.faults or check.warnings),
-        details=details,
-    )
+        row["unusable"] = True
     if len(found) == 1:
         ((pk, rule),) = found.items()
-        row.capture_id = pk
-        details["matched_by"] = rule
+        row["capture_id"] = pk
+        row["matched_by"] = rule
         if check.usable:
             stored = roster.photo.get(pk)
-            row.action = "new" if stored is None else "unchanged" if stored == sha else "replace"
-            if row.action == "replace":
-                details["replaces"] = stored  # the commit refuses if it changed since
+            action = "new" if stored is None else "unchanged" if stored == sha else "replace"
+            row["action"] = action
+            if action == "replace":
+                row["replaces"] = stored  # the commit refuses if it changed since
     elif found:
-        row.problem = "ambiguous"
-        details["candidates"] = sorted(found)
+        row["problem"] = "ambiguous"
+        row["candidates"] = sorted(found)
     else:
-        row.problem = "unmatched"
+        row["problem"] = "unmatched"
         if hint:
-            details["hint"] = hint
+            row["hint"] = hint
     return row
 
 
-def _judge(intake):
-    """The problems between files, by two UPDATEs: every file of a student named by more
-    than one file is ``duplicate_student``; then, among the files still free of problems,
-    every file whose image (SHA-256) is that of another student's file is ``same_image``.
-    Neither is stored (its action is taken away)."""
-    rows = PhotoIntakeRow.objects.filter(intake=intake)
-    twice = (
-        rows.filter(capture__isnull=False)
-        .values("capture")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values("capture")
-    )
-    rows.filter(capture__in=twice).update(problem="duplicate_student", action="")
-    # Each student now has at most one file free of problems: an image on two such files
-    # belongs to two students.
-    free = rows.filter(capture__isnull=False, problem="").exclude(sha256="")
-    shared = free.values("sha256").annotate(n=Count("pk")).filter(n__gt=1).values("sha256")
-    free.filter(sha256__in=shared).update(problem="same_image", action="")
-
-
-def _missing(intake, campaign_id, session_id):
-    """The students photographed (in the session, or the campaign) with no photo stored and
-    none that this archive will store (a file of theirs that is unreadable, or shared with
-    another file, leaves them missing), by student number: the query, to count and to
-    sample."""
-    scope = {"session_id": session_id} if session_id is not None else {}
-    return (
-        Capture.objects.filter(
-            campaign_id=campaign_id,
-            student__withdrawn=False,
-            status=Capture.Status.PHOTOGRAPHED,
-            photo__isnull=True,
-            **scope,
+def rows_of(intake_id):
+    """The rows of an intake in the archive's order, read one batch at a time (a query
+    each, and one to find there is no more): memory stays flat."""
+    for number in itertools.count():
+        rows = (
+            PhotoIntakeBatch.objects.filter(intake_id=intake_id, number=number)
+            .values_list("rows", flat=True)
+            .first()
         )
-        .filter(
-            ~Exists(
-                PhotoIntakeRow.objects.filter(
-                    intake=intake, capture=OuterRef("pk"), action__in=("new", "replace")
-                )
-            )
-        )
-        .order_by("student__student_no", "pk")
-    )
+        if rows is None:
+            return
+        yield from rows
 
 
-def _summary(intake, reading, skipped):
-    """The summary's counts: one aggregate over the rows, and the missing students."""
+def _judge(intake, reading, batches):
+    """The problems between files: every file of a student named by more than one file is
+    ``duplicate_student``; then every file that is the one file of a student and the same
+    image as another student's is ``same_image`` (_Reading.between_files). Neither is
+    stored: its action is taken away, in the rows and in the counts. Only the batches with
+    such a file are written again."""
+    twice, same = reading.between_files()
+    if not twice and not same:
+        return
+    position, takes, kinds = reading.roster.position, reading.takes, reading.kinds
+    for number in range(batches):
+        batch = PhotoIntakeBatch.objects.get(intake=intake, number=number)
+        changed = False
+        for row in batch.rows:
+            pk = row.get("capture_id")
+            problem = "duplicate_student" if pk in twice else "same_image" if pk in same else ""
+            if not problem:
+                continue
+            kinds[_kind(row)] -= 1
+            row["problem"] = problem
+            row.pop("action", None)
+            kinds[_kind(row)] += 1
+            takes[position[pk]] = 0
+            changed = True
+        if changed:
+            batch.save(update_fields=["rows"])
+
+
+def _summary(reading, skipped):
+    """The summary's counts, from what the reading counted: the rows by kind, the students
+    named, and the students missing (photographed, no photo stored and none that this
+    archive will store — a file of theirs that is unreadable, or shared with another
+    student, leaves them missing), in student-number order."""
     problems = ("unmatched", "ambiguous", "duplicate_student", "same_image")
     actions = ("new", "replace", "unchanged")
-    counts = PhotoIntakeRow.objects.filter(intake=intake).aggregate(
-        students=Count("capture", distinct=True),
-        unusable=Count("pk", filter=Q(capture__isnull=False, problem="", action="")),
-        **{key: Count("pk", filter=Q(problem=key)) for key in problems},
-        **{key: Count("pk", filter=Q(action=key)) for key in actions},
+    by_problem, by_action, unusable = Counter(), Counter(), 0
+    for (problem, action, matched), n in reading.kinds.items():
+        by_problem[problem] += n
+        by_action[action] += n
+        unusable += n if matched and not problem and not action else 0
+    roster = reading.roster
+    missing = (
+        roster.ids[at]
+        for at, waiting in enumerate(roster.waiting)
+        if waiting and not reading.takes[at]
     )
-    missing = _missing(intake, intake.campaign_id, intake.session_id)
+    sample = list(itertools.islice(missing, SAMPLE))
     return {
         "files": reading.files,
         "skipped": skipped,
-        "students": counts["students"],
-        "take": counts["new"] + counts["replace"],
-        **{key: counts[key] for key in (*actions, "unusable", *problems)},
+        "students": len(reading.named) - reading.named.count(0),
+        "take": by_action["new"] + by_action["replace"],
+        **{key: by_action[key] for key in actions},
+        "unusable": unusable,
+        **{key: by_problem[key] for key in problems},
         "with_faults": reading.with_faults,
         "with_warnings": reading.with_warnings,
         "by_rule": dict(reading.by_rule),
         "faults": dict(reading.faults),
         "warnings": dict(reading.warnings),
-        "missing": missing.count(),
-        "missing_sample": list(missing.values_list("pk", flat=True)[:SAMPLE]),
+        "missing": len(sample) + sum(1 for _ in missing),
+        "missing_sample": sample,
     }
 
 
@@ -402,11 +458,11 @@ def photo_intake_preview(*, actor, campaign_id, session_id=None, file_name, file
 
     `fileobj`: the uploaded .zip, a seekable binary file (an UploadedFile). `session_id`
     (optional) names the session whose shooting numbers the files may carry; it must be
-    the campaign's. Each file gets a `PhotoIntakeRow`: its checks (sessions.photos.
-    standard), the student it matches and by which rule, its problem, and what the commit
-    will do. The archive is stored in the private photo storage under a random name. The
-    summary's ``same_archive_as`` names an earlier intake of the same photos under the
-    same names.
+    the campaign's. Each file gets a row (in a `PhotoIntakeBatch` of BATCH files): its
+    checks (sessions.photos.standard), the student it matches and by which rule, its
+    problem, and what the commit will do. The archive is stored in the private photo
+    storage under a random name. The summary's ``same_archive_as`` names an earlier
+    intake of the same photos under the same names.
 
     One transaction: a refused or failed archive leaves nothing behind. Office only.
     Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``, or one of the
@@ -428,9 +484,9 @@ def photo_intake_preview(*, actor, campaign_id, session_id=None, file_name, file
     try:
         with transaction.atomic():
             intake.save()
-            reading, skipped = _read_archive(intake, fileobj, roster)
-            _judge(intake)
-            summary = _summary(intake, reading, skipped)
+            reading, skipped, batches = _read_archive(intake, fileobj, roster)
+            _judge(intake, reading, batches)
+            summary = _summary(reading, skipped)
             intake.sha256 = reading.digest.hexdigest()
             summary["same_archive_as"] = (
                 PhotoIntake.objects.filter(campaign=campaign, sha256=intake.sha256)
@@ -463,34 +519,10 @@ class PhotoIntakeResult:
     dropped: int = 0
 
 
-def _take(intake, order):
-    """The rows the commit stores (action new or replace), as dicts, read CHUNK at a time
-    in `order` ("index": the archive's order; "capture_id": the order captures are locked
-    in, the same for every commit, so that two commits never wait on each other crosswise).
-    Each student has at most one such row (sessions.photos.intake._judge)."""
-    rows = PhotoIntakeRow.objects.filter(intake=intake, action__in=("new", "replace"))
-    last = None
-    while True:
-        page = rows if last is None else rows.filter(**{f"{order}__gt": last})
-        chunk = list(
-            page.order_by(order).values_list(
-                "index", "member", "capture_id", "sha256", "action", "details"
-            )[:CHUNK]
-        )
-        if not chunk:
-            return
-        yield from (
-            {
-                **details,
-                "index": index,
-                "member": member,
-                "capture_id": pk,
-                "sha256": sha,
-                "action": action,
-            }
-            for index, member, pk, sha, action, details in chunk
-        )
-        last = chunk[-1][0 if order == "index" else 2]
+def _taken(intake):
+    """The rows the commit stores (action new or replace), in the archive's order, a batch
+    at a time. Each student has at most one such row (_judge)."""
+    return (row for row in rows_of(intake.pk) if row.get("action") in TAKEN)
 
 
 def _file_name(prefix, index):
@@ -509,7 +541,7 @@ def _write_files(intake, prefix, written):
         raise DomainError(
             _("存档的压缩包已不存在，未导入任何照片；请重新上传。"), "archive_changed"
         )
-    rows, wanted = itertools.tee(_take(intake, "index"))
+    rows, wanted = itertools.tee(_taken(intake))
     with intake.archive.open("rb") as fileobj, open_archive(fileobj) as archive:
         members = archive.members(row["index"] for row in wanted)
         for row, (_index, member) in zip(rows, members, strict=True):
@@ -534,7 +566,7 @@ def _delete_written(intake, prefix, up_to):
         return
     storage = photo_storage()
     try:
-        for row in _take(intake, "index"):
+        for row in _taken(intake):
             if row["index"] > up_to:
                 break
             _delete(storage, [_file_name(prefix, row["index"])])
@@ -605,29 +637,63 @@ PHOTO_FIELDS = [
 ]
 
 
-def _apply(intake, prefix, unneeded, now):
-    """Create or replace the photos of the rows taken, CHUNK captures at a time under their
-    row locks (in capture order). Returns (created, replaced, unchanged, dropped); the names
-    of files no longer needed once this commits go to `unneeded`."""
-    created = replaced = unchanged = dropped = 0
-    rows = iter(_take(intake, "capture_id"))
-    while chunk := list(itertools.islice(rows, CHUNK)):
-        ids = [row["capture_id"] for row in chunk]
-        alive = set(
+def _lock(intake):
+    """Lock the captures the commit stores a photo for, in primary-key order (as every
+    service that changes several captures does, so that none waits on another crosswise),
+    CHUNK at a time, before any is changed. Returns the campaign's capture ids, sorted, and
+    a flag per id: 1 when it is locked and still on the roster (a student who left it
+    since the preview is dropped)."""
+    ids = array(
+        "q",
+        Capture.objects.filter(campaign_id=intake.campaign_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=5000),
+    )
+    wanted = bytearray(len(ids))
+    for row in _taken(intake):
+        at = _find(ids, row["capture_id"])
+        if at is not None:
+            wanted[at] = 1
+    alive = bytearray(len(ids))
+    positions = (at for at, flag in enumerate(wanted) if flag)
+    while window := list(itertools.islice(positions, CHUNK)):
+        for pk in (
             Capture.objects.select_for_update(of=("self",))
-            .filter(pk__in=ids, campaign_id=intake.campaign_id, student__withdrawn=False)
+            .filter(pk__in=[ids[at] for at in window], student__withdrawn=False)
             .order_by("pk")
             .values_list("pk", flat=True)
-        )
+        ):
+            alive[_find(ids, pk)] = 1
+    return ids, alive
+
+
+def _find(ids, pk):
+    at = bisect_left(ids, pk)
+    return at if at < len(ids) and ids[at] == pk else None
+
+
+def _apply(intake, prefix, unneeded, now):
+    """Create or replace the photos of the rows taken, CHUNK rows at a time in the
+    archive's order, their captures locked first (_lock). Returns (created, replaced,
+    unchanged, dropped); the names of files no longer needed once this commits go to
+    `unneeded`."""
+    created = replaced = unchanged = dropped = 0
+    ids, alive = _lock(intake)
+    rows = _taken(intake)
+    while chunk := list(itertools.islice(rows, CHUNK)):
         existing = {
             p.capture_id: p
-            for p in Photo.objects.select_for_update().filter(capture_id__in=ids).order_by("pk")
+            for p in Photo.objects.select_for_update()
+            .filter(capture_id__in=[row["capture_id"] for row in chunk])
+            .order_by("pk")
         }
         new, changed = [], []
         for row in chunk:
             pk, name = row["capture_id"], _file_name(prefix, row["index"])
             photo = existing.get(pk)
-            if pk not in alive:
+            at = _find(ids, pk)
+            if at is None or not alive[at]:
                 dropped += 1
                 unneeded.add(name)
                 continue
@@ -770,7 +836,7 @@ def photo_intake_discard(*, actor, intake_id):
             return False
         if intake.status == PhotoIntake.Status.COMMITTED:
             raise DomainError(_("这个压缩包已经导入，不能再放弃。"), "committed")
-        PhotoIntakeRow.objects.filter(intake=intake).delete()
+        PhotoIntakeBatch.objects.filter(intake=intake).delete()
         archive = intake.archive.name
         intake.status = PhotoIntake.Status.DISCARDED
         intake.archive = ""

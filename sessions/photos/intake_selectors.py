@@ -4,13 +4,11 @@ whatever the size of the archive."""
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
-from django.db.models.fields.json import KT
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from capture_portal.localised import pick
-from sessions.models import Capture, CaptureSession, PhotoIntake, PhotoIntakeRow
+from sessions.models import Capture, CaptureSession, Photo, PhotoIntake, PhotoIntakeBatch
 from sessions.photos.intake import ACTIONS, HINTS, PROBLEMS, RULES
 from sessions.photos.standard import labels
 
@@ -105,8 +103,7 @@ class IntakePage:
 
 
 def _file_row(row, captures):
-    d = row.details
-    ids = d.get("candidates") or ([row.capture_id] if row.capture_id is not None else [])
+    ids = row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else [])
     students = []
     for pk in ids:
         capture = captures.get(pk)
@@ -114,21 +111,33 @@ def _file_row(row, captures):
             s = capture.student
             students.append((s.student_no, s.name, pick(s.unit.name, s.unit.name_en)))
     return FileRow(
-        member=row.member,
+        member=row["member"],
         students=students,
-        rule=RULES.get(d.get("matched_by"), ""),
-        problem=PROBLEMS.get(row.problem, ""),
-        hint=HINTS.get(d.get("hint"), ""),
-        faults=labels(d.get("faults", ())),
-        warnings=labels(d.get("warnings", ())),
-        action=ACTIONS.get(row.action, ""),
-        unusable=bool(d.get("unusable")),
-        size=d.get("size", 0),
-        width=d.get("width"),
-        height=d.get("height"),
-        mode=d.get("mode", ""),
-        dpi=d.get("dpi"),
+        rule=RULES.get(row.get("matched_by"), ""),
+        problem=PROBLEMS.get(row.get("problem"), ""),
+        hint=HINTS.get(row.get("hint"), ""),
+        faults=labels(row.get("faults", ())),
+        warnings=labels(row.get("warnings", ())),
+        action=ACTIONS.get(row.get("action"), ""),
+        unusable=bool(row.get("unusable")),
+        size=row.get("size", 0),
+        width=row.get("width"),
+        height=row.get("height"),
+        mode=row.get("mode", ""),
+        dpi=row.get("dpi"),
     )
+
+
+def _stale(row, photos):
+    """Whether the commit would refuse this row (sessions.photos.intake._check_not_stale):
+    its student got another photo since the preview."""
+    action = row.get("action")
+    if action == "new":
+        return row["capture_id"] in photos
+    if action == "replace":
+        stored = photos.get(row["capture_id"])
+        return stored is not None and stored != row.get("replaces")
+    return False
 
 
 def intake_page(intake, limit=ROW_LIMIT):
@@ -136,29 +145,47 @@ def intake_page(intake, limit=ROW_LIMIT):
     with faults or warnings (each up to `limit`, in the archive's order), and the missing
     students (the summary's sample), with the students named; the earlier intake of the same
     archive; after the commit, its numbers. At most five queries whatever the size of the
-    archive: the counts, each list of files, all the students, and the earlier intake."""
-    rows = PhotoIntakeRow.objects.filter(intake=intake).order_by("index")
-    stored = Q(capture__photo__isnull=False)
-    counts = rows.aggregate(
-        problems=Count("pk", filter=~Q(problem="")),
-        checked=Count("pk", filter=Q(problem="", flagged=True)),
-        problem_flagged=Count("pk", filter=~Q(problem="") & Q(flagged=True)),
-        # Files whose student got another photo since the preview: the commit would refuse
-        # them (sessions.photos.intake._check_not_stale), so the page says so first.
-        stale=Count(
-            "pk",
-            filter=(Q(action="new") & stored)
-            | (Q(action="replace") & stored & ~Q(capture__photo__sha256=KT("details__replaces"))),
-        ),
+    archive: the rows (their batches, read one at a time from one query), the stored photos
+    of the campaign (while the preview awaits its confirmation), all the students named,
+    and the earlier intake."""
+    previewed = intake.status == PhotoIntake.Status.PREVIEWED
+    photos = (
+        dict(
+            Photo.objects.filter(capture__campaign_id=intake.campaign_id).values_list(
+                "capture_id", "sha256"
+            )
+        )
+        if previewed
+        else {}
     )
-    problems = list(rows.exclude(problem="")[:limit])
-    checked = list(rows.filter(problem="", flagged=True)[:limit])
+    problems, checked = [], []
+    problem_count = checked_count = problem_flagged = stale = 0
+    batches = (
+        PhotoIntakeBatch.objects.filter(intake=intake)
+        .order_by("number")
+        .values_list("rows", flat=True)
+    )
+    for rows in batches.iterator(chunk_size=1):
+        for row in rows:
+            flagged = "faults" in row or "warnings" in row
+            if row.get("problem"):
+                problem_count += 1
+                problem_flagged += flagged
+                if len(problems) < limit:
+                    problems.append(row)
+            elif flagged:
+                checked_count += 1
+                if len(checked) < limit:
+                    checked.append(row)
+            # Files whose student got another photo since the preview: the commit would
+            # refuse them, so the page says so first.
+            stale += previewed and _stale(row, photos)
     summary = intake.summary or {}
     ids = set(summary.get("missing_sample", ()))
     for row in problems + checked:
-        ids.update(row.details.get("candidates", ()))
-        if row.capture_id is not None:
-            ids.add(row.capture_id)
+        ids.update(row.get("candidates", ()))
+        if "capture_id" in row:
+            ids.add(row["capture_id"])
     captures = (
         {
             c.pk: c
@@ -199,13 +226,13 @@ def intake_page(intake, limit=ROW_LIMIT):
         problems=[_file_row(r, captures) for r in problems],
         checked=[_file_row(r, captures) for r in checked],
         missing=missing,
-        problem_count=counts["problems"],
-        checked_count=counts["checked"],
-        problem_flagged_count=counts["problem_flagged"],
+        problem_count=problem_count,
+        checked_count=checked_count,
+        problem_flagged_count=problem_flagged,
         fault_counts=list(zip(labels(faults), faults.values(), strict=True)),
         warning_counts=list(zip(labels(warnings), warnings.values(), strict=True)),
         rule_counts=[(RULES.get(c, c), n) for c, n in summary.get("by_rule", {}).items()],
         same_archive=same_archive,
         committed=committed,
-        stale_count=counts["stale"] if intake.status == PhotoIntake.Status.PREVIEWED else 0,
+        stale_count=stale,
     )

@@ -4,7 +4,7 @@
 def purge_photos(campaign):
     """Delete the campaign's photo files and intake archives from the photo storage, and
     their rows. Returns how many photos were removed."""
-    from sessions.models import Photo, PhotoIntake, PhotoIntakeRow
+    from sessions.models import Photo, PhotoIntake, PhotoIntakeBatch
 
     photos = list(Photo.objects.filter(capture__campaign=campaign))
     for photo in photos:
@@ -14,6 +14,6 @@ def purge_photos(campaign):
             intake.archive.delete(save=False)
     Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()
     # The files' names are student and ID numbers: the rows go with the photos.
-    PhotoIntakeRow.objects.filter(intake__campaign=campaign).delete()
+    PhotoIntakeBatch.objects.filter(intake__campaign=campaign).delete()
     PhotoIntake.objects.filter(campaign=campaign).update(file_name="", archive="")
     return len(photos)

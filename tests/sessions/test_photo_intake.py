@@ -22,7 +22,7 @@ from sessions.models import (
     CaptureSession,
     Photo,
     PhotoIntake,
-    PhotoIntakeRow,
+    PhotoIntakeBatch,
     photo_storage,
 )
 from sessions.photos import archive as archive_module
@@ -277,16 +277,9 @@ def _preview(office, world, members, session=None, **kwargs):
 def _rows(intake):
     """The intake's rows, in the archive's order, as dicts of the fields that have a value."""
     rows = []
-    for r in PhotoIntakeRow.objects.filter(intake=intake).order_by("index"):
-        row = {"index": r.index, "member": r.member, **r.details}
-        if r.sha256:
-            row["sha256"] = r.sha256
-        if r.capture_id is not None:
-            row["capture_id"] = r.capture_id
-        for key in ("problem", "action"):
-            if getattr(r, key):
-                row[key] = getattr(r, key)
-        rows.append(row)
+    for batch in PhotoIntakeBatch.objects.filter(intake=intake).order_by("number"):
+        rows.extend(batch.rows)
+    assert [row["index"] for row in rows] == sorted(row["index"] for row in rows)
     return rows
 
 
@@ -616,6 +609,40 @@ def test_one_photo_claimed_by_two_numbers(office, world):
     assert intake.summary["take"] == 0
 
 
+def test_the_judgements_between_files_cross_batches(office, world, monkeypatch):
+    # The preview writes its rows a batch at a time and judges between files afterwards:
+    # with batches of 2, the second file of a student and the second copy of an image sit
+    # in other batches than the first; the counts follow the rows.
+    from sessions.photos import intake as intake_module
+
+    monkeypatch.setattr(intake_module, "BATCH", 2)
+    twice, a, b, fine = (world["student"](f"202200{i}") for i in range(1, 5))
+    same = pf.jpeg(seed=7)
+    files = [
+        ("2022001.jpg", pf.jpeg(seed=1)),
+        ("2022002.jpg", same),
+        ("2022004.jpg", pf.jpeg(seed=4)),
+        ("x/2022001.jpg", pf.jpeg(seed=2)),
+        ("nobody.jpg", pf.jpeg(seed=5)),
+        ("2022003.jpg", same),
+    ]
+    intake = _preview(office, world, files)
+    assert PhotoIntakeBatch.objects.filter(intake=intake).count() == 3
+    assert [(r["member"], r.get("problem", r.get("action"))) for r in _rows(intake)] == [
+        ("2022001.jpg", "duplicate_student"),
+        ("2022002.jpg", "same_image"),
+        ("2022004.jpg", "new"),
+        ("x/2022001.jpg", "duplicate_student"),
+        ("nobody.jpg", "unmatched"),
+        ("2022003.jpg", "same_image"),
+    ]
+    summary = intake.summary
+    assert (summary["take"], summary["new"], summary["students"]) == (1, 1, 4)
+    assert (summary["duplicate_student"], summary["same_image"], summary["unmatched"]) == (2, 2, 1)
+    assert summary["missing_sample"] == [twice.pk, a.pk, b.pk]
+    assert fine.pk not in summary["missing_sample"]
+
+
 def test_missing_students_are_those_photographed_without_any_photo(office, world):
     in_archive = world["student"]("2022001")
     missing = world["student"]("2022002", shooting="0815")
@@ -842,12 +869,15 @@ def test_a_failed_commit_leaves_no_file_and_no_photo(
 def test_a_commit_larger_than_a_chunk_stores_every_photo_once(
     office, world, monkeypatch, django_capture_on_commit_callbacks
 ):
-    # The commit reads its rows a chunk at a time (in the archive's order to write the
-    # files, in capture order to lock and store them): with chunks of 2, five new photos
-    # and two replaced ones, listed in an order that is neither, cross every boundary.
+    # The preview writes its rows a batch at a time; the commit reads them a batch at a
+    # time, locks their captures a chunk at a time in capture order, then stores them a
+    # chunk at a time in the archive's order: with batches of 3 and chunks of 2, five new
+    # photos and two replaced ones, listed in an order that is not the captures', cross
+    # every boundary.
     from sessions.photos import intake as intake_module
 
     monkeypatch.setattr(intake_module, "CHUNK", 2)
+    monkeypatch.setattr(intake_module, "BATCH", 3)
     before = _stored_files()
     numbers = [f"20220{i:02d}" for i in range(1, 8)]
     captures = {no: world["student"](no) for no in numbers}
@@ -1012,7 +1042,7 @@ def test_a_discarded_preview_loses_its_archive_and_rows_but_not_its_record(
     assert intake.status == PhotoIntake.Status.DISCARDED and not intake.archive
     assert intake.file_name == "交付.zip"
     assert not photo_storage().exists(archive)
-    assert not PhotoIntakeRow.objects.filter(intake=intake).exists()
+    assert not PhotoIntakeBatch.objects.filter(intake=intake).exists()
     assert Photo.objects.count() == 0
     assert photo_intake_discard(actor=office, intake_id=intake.pk) is False  # again: nothing
     with pytest.raises(DomainError) as exc:
@@ -1045,10 +1075,10 @@ def test_purge_removes_the_rows_of_an_intake_not_committed(office, world):
     # The rows name files by student and ID numbers: personal data, gone with the campaign.
     world["student"]("2022001")
     intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
-    assert PhotoIntakeRow.objects.filter(intake=intake).count() == 1
+    assert len(_rows(intake)) == 1
     Campaign.objects.filter(pk=world["campaign"].pk).update(status=Campaign.Status.CLOSED)
     purge_photos(world["campaign"])
-    assert not PhotoIntakeRow.objects.exists()
+    assert not PhotoIntakeBatch.objects.exists()
     intake.refresh_from_db()
     assert (intake.file_name, intake.archive.name) == ("", "")
 
