@@ -385,6 +385,20 @@ def test_a_member_with_a_bad_crc_is_an_unreadable_file_not_a_refusal(office, wor
     assert "action" not in row
 
 
+def test_a_member_whose_deflate_stream_is_broken_is_an_unreadable_file(office, world):
+    # The inflating library (zlib-ng) raises its own error type on a broken stream.
+    world["student"]("2022001")
+    world["student"]("2022002")
+    data = bytearray(pf.zip_bytes([("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(seed=1))]))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("2022001.jpg")
+    start = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
+    data[start] = 0x07  # a final block of the reserved type 3: "invalid block type"
+    intake = _preview(office, world, io.BytesIO(bytes(data)))
+    assert _row(intake, "2022001.jpg")["faults"] == ["unreadable"]
+    assert _row(intake, "2022002.jpg")["action"] == "new"
+
+
 def test_the_directory_is_read_as_a_stream_without_zipfiles_list_of_members(
     office, world, monkeypatch, django_capture_on_commit_callbacks
 ):
