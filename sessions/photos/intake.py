@@ -46,7 +46,8 @@ and the missing students need is kept per student of the roster, in arrays of it
 (_Reading). The commit reads the batches one at a time too.
 
 Codes (DomainError): ``forbidden``, ``not_found``, ``campaign_closed``, ``archive_changed``,
-``conflict``, and the archive's own (sessions.photos.archive).
+``stale``, ``discarded``, ``nothing_to_import``, ``committed``, ``conflict``, and the
+archive's own (sessions.photos.archive).
 """
 
 import functools
@@ -730,6 +731,19 @@ def _apply(intake, prefix, unneeded, now):
     return created, replaced, unchanged, dropped
 
 
+def _check_committable(intake):
+    """Refuse a discarded preview, and one with nothing to store (its page offers no confirm
+    button: confirming it anyway would record as imported photos that may no longer be the
+    students')."""
+    if intake.status == PhotoIntake.Status.DISCARDED:
+        raise DomainError(_("这个压缩包已经放弃，不能再导入；如需导入，请重新上传。"), "discarded")
+    if not intake.summary.get("take"):
+        raise DomainError(
+            _("这个压缩包中没有需要导入的照片，未做任何修改；可以放弃这个压缩包。"),
+            "nothing_to_import",
+        )
+
+
 def photo_intake_commit(*, actor, intake_id):
     """Store the photos of a previewed intake: each row the preview marked ``new`` or
     ``replace`` becomes the student's `Photo` — a new random token, the file under a random
@@ -743,13 +757,14 @@ def photo_intake_commit(*, actor, intake_id):
     commit changes nothing (``changed=False``).
 
     Office only. Raises DomainError ``forbidden``, ``not_found``, ``campaign_closed``,
-    ``archive_changed``, ``conflict``."""
+    ``discarded``, ``nothing_to_import``, ``archive_changed``, ``stale``, ``conflict``."""
     _office_only(actor)
     intake = PhotoIntake.objects.filter(pk=intake_id).first()
     if intake is None:
         raise DomainError(_("找不到这次照片接收记录。"), "not_found")
     if intake.status == PhotoIntake.Status.COMMITTED:
         return PhotoIntakeResult(intake=intake, changed=False)
+    _check_committable(intake)
     _campaign(intake.campaign_id)
     # Memory stays flat in the number of photos: rows are read CHUNK at a time, and the
     # written files are named from a random prefix and the member's index, not listed.
@@ -768,6 +783,7 @@ def photo_intake_commit(*, actor, intake_id):
                 result = PhotoIntakeResult(intake=locked or intake, changed=False)
             else:
                 intake = locked
+                _check_committable(intake)  # discarded meanwhile
                 _campaign(intake.campaign_id)
                 now = timezone.now()
                 created, replaced, unchanged, dropped = _apply(intake, prefix, unneeded, now)

@@ -128,7 +128,12 @@ def photo_intake_preview_page(request, pk):
                 messages.success(
                     request,
                     _("导入完成：新增 %(c)d 张，替换 %(r)d 张，未变 %(u)d 张。")
-                    % {"c": result.created, "r": result.replaced, "u": result.unchanged},
+                    % {
+                        "c": result.created,
+                        "r": result.replaced,
+                        # As the page counts them: known at the preview, or found at the commit.
+                        "u": result.unchanged + result.intake.summary.get("unchanged", 0),
+                    },
                 )
             else:
                 messages.info(request, _("这个压缩包已经导入过，没有再次修改。"))

@@ -314,6 +314,18 @@ def check_image(data, *, standard=None, max_pixels=None):
     standard = standard or settings.PHOTO_STANDARD
     if max_pixels is None:
         max_pixels = settings.PHOTO_INTAKE_LIMITS["max_pixels"]
+    check = _check(data, standard, max_pixels)
+    if not check.usable:
+        # The size warnings judge a photo's compression: beside a file that is no usable
+        # JPEG at all they are noise.
+        check.warnings = [w for w in check.warnings if w not in _SIZE_WARNINGS]
+    return check
+
+
+_SIZE_WARNINGS = frozenset({"too_small", "too_large"})
+
+
+def _check(data, standard, max_pixels):
     check = ImageCheck(size=len(data))
     if check.size < standard["min_bytes"]:
         check.warnings.append("too_small")

@@ -834,10 +834,17 @@ def test_reuploading_the_same_archive_changes_nothing(
     intake = _preview(office, world, files)
     assert (intake.summary["unchanged"], intake.summary["take"]) == (2, 0)
     assert intake.summary["same_archive_as"] is not None
-    result = _commit(office, intake, django_capture_on_commit_callbacks)
-    assert (result.created, result.replaced) == (0, 0)
+    # Nothing to import: the page offers no confirm button, and the service refuses one
+    # (a forged POST), leaving the preview as it was.
+    with pytest.raises(DomainError) as exc:
+        photo_intake_commit(actor=office, intake_id=intake.pk)
+    assert exc.value.code == "nothing_to_import"
+    intake.refresh_from_db()
+    assert intake.status == PhotoIntake.Status.PREVIEWED and intake.committed_at is None
     assert {p.capture_id: (p.token, p.file.name) for p in Photo.objects.all()} == before
-    assert _stored_files() == stored  # and the second archive is gone too
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_intake_discard(actor=office, intake_id=intake.pk)
+    assert _stored_files() == stored  # and the second archive is gone once discarded
 
 
 def test_a_corrected_archive_replaces_only_the_changed_photo(
@@ -1061,7 +1068,8 @@ def test_a_discarded_preview_loses_its_archive_and_rows_but_not_its_record(
     assert photo_intake_discard(actor=office, intake_id=intake.pk) is False  # again: nothing
     with pytest.raises(DomainError) as exc:
         photo_intake_commit(actor=office, intake_id=intake.pk)
-    assert exc.value.code == "archive_changed"
+    assert exc.value.code == "discarded"
+    assert "放弃" in exc.value.message
 
 
 def test_an_imported_intake_cannot_be_discarded(office, world, django_capture_on_commit_callbacks):

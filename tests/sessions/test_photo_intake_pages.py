@@ -238,6 +238,24 @@ def test_an_archive_with_nothing_new_offers_no_confirm_button(
     assert "没有需要导入的照片" in html and "与已保存的照片相同" in nothing
 
 
+def test_the_message_after_confirming_counts_the_unchanged_photos_as_the_page_does(
+    office, office_client, world, django_capture_on_commit_callbacks
+):
+    world["student"]("2022001")
+    world["student"]("2022002")
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_intake_commit(
+            actor=office, intake_id=_preview(office, world, [("2022001.jpg", pf.jpeg())]).pk
+        )
+    files = [("2022001.jpg", pf.jpeg()), ("2022002.jpg", pf.jpeg(seed=1))]
+    intake = _preview(office, world, files)
+    url = reverse("staff:photo_intake_preview", args=[intake.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = office_client.post(url, follow=True)
+    html = response.content.decode()
+    assert "导入完成：新增 1 张，替换 0 张，未变 1 张。" in html
+
+
 def test_a_confirm_button_when_there_is_something_to_import(office, office_client, world):
     world["student"]("2022001")
     html = _page(office_client, _preview(office, world, [("2022001.jpg", pf.jpeg())]))

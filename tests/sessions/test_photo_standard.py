@@ -111,3 +111,16 @@ def test_frames_whose_band_is_not_at_the_start_of_the_scan_skip_the_prefix(make,
 def test_a_cut_file_is_still_unreadable():
     data = pf.jpeg()
     assert standard.check_image(data[: len(data) // 3]).faults == ["unreadable"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"Photos delivered 2026-06-20\n", pf.png(size=(40, 50)), pf.jpeg()[:4000]],
+    ids=["text", "small-png", "cut-jpeg"],
+)
+def test_a_file_that_is_no_usable_jpeg_gets_its_fault_and_no_size_warning(data):
+    # "Smaller than 20 KB" says the photo was compressed too hard: beside "not a JPEG" or
+    # "unreadable" it is noise (found on a readme.txt in a delivery).
+    check = standard.check_image(data)
+    assert not check.usable
+    assert check.warnings == []
