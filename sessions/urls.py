@@ -104,6 +104,11 @@ staff_patterns = (
             name="photo_intake_preview",
         ),
         path(
+            "photos/intake/<int:pk>/files.xlsx",
+            photo_intake_views.photo_intake_files,
+            name="photo_intake_files",
+        ),
+        path(
             "photos/intake/<int:pk>/discard/",
             photo_intake_views.photo_intake_discard_page,
             name="photo_intake_discard",

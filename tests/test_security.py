@@ -145,6 +145,7 @@ CASES = [
     ("staff:photos", {}, OFFICE_ONLY),
     ("staff:photo_intake", {}, OFFICE_ONLY),
     ("staff:photo_intake_preview", {"pk": "photo_intake_id"}, OFFICE_ONLY),
+    ("staff:photo_intake_files", {"pk": "photo_intake_id"}, OFFICE_ONLY),
     (
         "staff:photo_intake_discard",
         {"pk": "photo_intake_id"},

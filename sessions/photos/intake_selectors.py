@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from capture_portal.localised import pick
+from capture_portal.xlsx import Sheet, write_workbook
 from sessions.models import Capture, CaptureSession, Photo, PhotoIntake, PhotoIntakeBatch
 from sessions.photos.intake import ACTIONS, HINTS, PROBLEMS, RULES
-from sessions.photos.standard import labels
+from sessions.photos.standard import kb, labels
 
 # Rows shown per table; the summary counts them all.
 ROW_LIMIT = 300
@@ -102,10 +105,14 @@ class IntakePage:
     committed: dict | None = None
 
 
+def _named(row):
+    """The capture ids a file names: its candidates, or the one student it matches."""
+    return row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else [])
+
+
 def _file_row(row, captures):
-    ids = row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else [])
     students = []
-    for pk in ids:
+    for pk in _named(row):
         capture = captures.get(pk)
         if capture is not None:
             s = capture.student
@@ -140,7 +147,7 @@ def _stale(row, photos):
     return False
 
 
-def intake_page(intake, limit=ROW_LIMIT):
+def intake_page(intake, limit=None):
     """What the preview page shows of an intake: the files with a problem, the matched files
     with faults or warnings (each up to `limit`, in the archive's order), and the missing
     students (the summary's sample), with the students named; the earlier intake of the same
@@ -148,6 +155,7 @@ def intake_page(intake, limit=ROW_LIMIT):
     archive: the rows (their batches, read one at a time from one query), the stored photos
     of the campaign (while the preview awaits its confirmation), all the students named,
     and the earlier intake."""
+    limit = ROW_LIMIT if limit is None else limit
     previewed = intake.status == PhotoIntake.Status.PREVIEWED
     photos = (
         dict(
@@ -183,9 +191,7 @@ def intake_page(intake, limit=ROW_LIMIT):
     summary = intake.summary or {}
     ids = set(summary.get("missing_sample", ()))
     for row in problems + checked:
-        ids.update(row.get("candidates", ()))
-        if "capture_id" in row:
-            ids.add(row["capture_id"])
+        ids.update(_named(row))
     captures = (
         {
             c.pk: c
@@ -235,4 +241,96 @@ def intake_page(intake, limit=ROW_LIMIT):
         same_archive=same_archive,
         committed=committed,
         stale_count=stale,
+    )
+
+
+def _students_of(ids):
+    """{capture id: (student number, name, unit name in the page's language)}. One query."""
+    captures = Capture.objects.filter(pk__in=sorted(ids)).values_list(
+        "pk",
+        "student__student_no",
+        "student__name",
+        "student__unit__name",
+        "student__unit__name_en",
+    )
+    return {pk: (no, name, pick(unit, unit_en)) for pk, no, name, unit, unit_en in captures}
+
+
+def _files_rows(intake):
+    """Every file of the intake in the archive's order, as the download's rows: read a batch
+    at a time, with one query per batch for the students it names (memory stays flat)."""
+    comma = pgettext("list separator", "、")
+    for rows in (
+        PhotoIntakeBatch.objects.filter(intake=intake)
+        .order_by("number")
+        .values_list("rows", flat=True)
+        .iterator(chunk_size=1)
+    ):
+        ids = set()
+        for row in rows:
+            ids.update(
+                row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else ())
+            )
+        students = _students_of(ids) if ids else {}
+        for row in rows:
+            file = _file_row(row, {})
+            named = [
+                students[pk]
+                for pk in row.get("candidates")
+                or ([row["capture_id"]] if "capture_id" in row else ())
+                if pk in students
+            ]
+            yield [
+                file.member,
+                _text(file.problem),
+                _text(comma.join(no for no, _name, _unit in named)),
+                _text(comma.join(name for _no, name, _unit in named)),
+                _text(comma.join(dict.fromkeys(unit for _no, _name, unit in named))),
+                _text(file.rule),
+                _text(comma.join(map(str, file.faults))),
+                _text(comma.join(map(str, file.warnings))),
+                _text(_("不导入") if file.unusable else file.action),
+                float(kb(file.size)) if file.size else None,
+                f"{file.width}×{file.height}" if file.width else None,
+                _text(file.mode),
+                file.dpi,
+                _text(file.hint),
+            ]
+
+
+def _text(value):
+    """A cell's text (labels are lazy), or an empty cell."""
+    return str(value) if value else None
+
+
+def intake_files_workbook(intake):
+    """Every file of an intake and what the preview found (bytes of an .xlsx): the page lists
+    at most ROW_LIMIT files a table; this is the whole archive, for the office or the photo
+    company to work through."""
+    return write_workbook(
+        [
+            Sheet(
+                title=str(_("文件检查结果")),
+                headers=[
+                    _("文件"),
+                    _("问题"),
+                    _("学号"),
+                    _("姓名"),
+                    _("培养单位"),
+                    _("对应方式"),
+                    _("不合格项"),
+                    _("提醒项"),
+                    _("导入操作"),
+                    _("文件大小（KB）"),
+                    _("宽×高（像素）"),
+                    _("颜色模式"),
+                    "dpi",
+                    _("说明"),
+                ],
+                rows=_files_rows(intake),
+                widths=[24, 16, 14, 10, 18, 12, 30, 30, 12, 10, 12, 8, 6, 20],
+                number_formats={9: "0.0"},
+                print_title_cols="A:A",
+            )
+        ]
     )

@@ -2,6 +2,8 @@
 (/staff/photos/intake/), see what was found and confirm it (/staff/photos/intake/<id>/).
 Each view: permission → form → one service or selector → message → redirect."""
 
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -10,12 +12,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from capture_portal.actors import Actor
 from capture_portal.exceptions import DomainError
 from capture_portal.localised import localised
 from capture_portal.permissions import office_required
+from capture_portal.xlsx import xlsx_response
 from sessions import selectors
 from sessions.models import PhotoIntake
 from sessions.photos import intake_selectors
@@ -25,6 +28,8 @@ from sessions.photos.intake import (
     photo_intake_preview,
 )
 from sessions.photos.standard import kb
+
+logger = logging.getLogger(__name__)
 
 
 class PhotoIntakeForm(forms.Form):
@@ -157,3 +162,15 @@ def photo_intake_discard_page(request, pk):
     if changed:
         messages.success(request, _("已放弃这个压缩包，其中的照片已从服务器删除。"))
     return redirect("staff:photo_intake")
+
+
+@office_required
+@require_GET
+def photo_intake_files(request, pk):
+    """Every file of an intake and what its preview found, as .xlsx (no-store: it names
+    students)."""
+    intake = get_object_or_404(PhotoIntake, pk=pk)
+    data = intake_selectors.intake_files_workbook(intake)
+    name = _("照片检查结果-%(n)s.xlsx") % {"n": intake.pk}
+    logger.info("photo intake %s files downloaded by user %s", intake.pk, request.user.pk)
+    return xlsx_response(data, name)
