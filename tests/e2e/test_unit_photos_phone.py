@@ -135,3 +135,30 @@ def test_the_counsellor_roster_with_thumbnails_fits_a_phone(
     assert box["width"] <= PHONE["width"] / 2
     _fits(page)
     page.screenshot(path=os.path.join(artifacts_dir, f"unit-photos-390-{language}.png"))
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_status_of_each_recent_archive_is_in_view_on_a_phone(
+    live_server, page, world, office_user, language, artifacts_dir
+):
+    # Found by a walkthrough: at 390 px the status column (imported, waiting, discarded) of
+    # the recent archives was off-screen, behind a long file name.
+    from capture_portal.actors import Actor
+    from sessions.photos.intake import photo_intake_preview
+    from tests import photofiles as pf
+
+    intake = photo_intake_preview(
+        actor=Actor.of(office_user),
+        campaign_id=Campaign.objects.get().pk,
+        file_name="2026届毕业生图像采集-法学院-第一批交付-更正版.zip",
+        fileobj=pf.zip_file([("nobody.jpg", pf.jpeg())]),
+    )
+    _open(page, live_server, office_user.username, language)
+    page.goto(live_server.url + reverse("staff:photo_intake"))
+    badge = page.locator(f"#intake-{intake.pk} .badge")
+    assert badge.inner_text() == ("待确认" if language == "zh-hans" else "Awaiting confirmation")
+    box = badge.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    _fits(page)
+    badge.scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(artifacts_dir, f"photo-intake-390-{language}.png"))
