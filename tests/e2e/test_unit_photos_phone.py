@@ -112,6 +112,10 @@ def test_the_counsellor_roster_with_thumbnails_fits_a_phone(
     page.goto(live_server.url + reverse("unit:detail", args=[law.pk]))
     assert page.locator("html").get_attribute("lang") == language
     _fits(page)
+    # The label, its separator and the names stay one item of the wrapping row of links (a
+    # walkthrough saw ": names" begin a line of its own at 390 px).
+    label = page.locator("p.actions > :first-child").inner_text()
+    assert label.startswith("负责人：" if language == "zh-hans" else "Coordinator: ")
     assert page.locator("#photos-missing .n").inner_text() == "1"
     thumbs = page.locator("table#roster img")
     assert thumbs.count() == 6
