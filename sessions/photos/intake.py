@@ -69,7 +69,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from capture_portal.exceptions import DomainError
 from sessions.models import (
@@ -110,7 +110,7 @@ HINTS = {
     ),
 }
 ACTIONS = {
-    "new": gettext_lazy("新增"),
+    "new": pgettext_lazy("import action", "新增"),
     "replace": gettext_lazy("替换已有照片"),
     "unchanged": gettext_lazy("与已有照片相同，不变"),
 }

@@ -289,7 +289,8 @@ def _files_rows(intake):
                 _text(file.rule),
                 _text(comma.join(map(str, file.faults))),
                 _text(comma.join(map(str, file.warnings))),
-                _text(_("不导入") if file.unusable else file.action),
+                # A file the import leaves alone says so, whatever the reason.
+                _text(file.action if file.action and not file.unusable else _("不导入")),
                 float(kb(file.size)) if file.size else None,
                 f"{file.width}×{file.height}" if file.width else None,
                 _text(file.mode),

@@ -169,7 +169,10 @@ def photo_intake_discard_page(request, pk):
 def photo_intake_files(request, pk):
     """Every file of an intake and what its preview found, as .xlsx (no-store: it names
     students)."""
-    intake = get_object_or_404(PhotoIntake, pk=pk)
+    # A discarded preview's rows went with its archive: nothing to list.
+    intake = get_object_or_404(
+        PhotoIntake.objects.exclude(status=PhotoIntake.Status.DISCARDED), pk=pk
+    )
     data = intake_selectors.intake_files_workbook(intake)
     name = _("照片检查结果-%(n)s.xlsx") % {"n": intake.pk}
     logger.info("photo intake %s files downloaded by user %s", intake.pk, request.user.pk)

@@ -483,9 +483,34 @@ def test_every_file_is_in_the_download_when_the_page_lists_only_the_first(
     assert list(by_file) == [name for name, _ in files]
     assert by_file["2022001.jpg"][1:4] == ("同一学生有多个文件", "2022001", a.student.name)
     assert by_file["nobody.jpg"][1] == "找不到对应的学生"
+    # Every file says what the import does with it: a file with a problem is not imported.
+    assert by_file["nobody.jpg"][8] == by_file["x/2022001.jpg"][8] == "不导入"
     assert by_file["readme.txt"][6] == "不是 JPEG 格式的图片"
     assert by_file["readme.txt"][8] == "不导入"
     assert "分辨率" in by_file["2022002.jpg"][7] and by_file["2022002.jpg"][8] == "新增"
+
+
+def test_the_files_download_of_a_discarded_preview_is_gone(office, office_client, world):
+    # Its rows went with the archive: an empty workbook said nothing (found by a walkthrough).
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg())])
+    from sessions.photos.intake import photo_intake_discard
+
+    photo_intake_discard(actor=office, intake_id=intake.pk)
+    link = reverse("staff:photo_intake_files", args=[intake.pk])
+    assert office_client.get(link).status_code == 404
+
+
+def test_the_import_action_reads_as_a_label_in_english(office, office_client, world):
+    # "新增" alone is the counts' "805 new"; the action of one file is a label of its own.
+    world["student"]("2022001")
+    intake = _preview(office, world, [("2022001.jpg", pf.jpeg(dpi=(72, 72)))])
+    office_client.cookies["django_language"] = "en"
+    response = office_client.get(reverse("staff:photo_intake_files", args=[intake.pk]))
+    rows = list(_workbook(response).active.iter_rows(values_only=True))
+    assert rows[1][8] == "New"
+    html = _page(office_client, intake, english=True)
+    assert '<span class="badge">New</span>' in html
 
 
 def test_the_files_download_is_the_offices_only(world, office, client, counsellor_user):
