@@ -18,6 +18,7 @@ from bench.common import print_table, row, setup_django, timed
 def baseline(campaign):
     from openpyxl import Workbook
 
+    from sessions.exports import ROSTER_FIELDS
     from sessions.models import Capture
 
     wb = Workbook(write_only=True)
@@ -27,28 +28,7 @@ def baseline(campaign):
     for values in (
         Capture.objects.filter(campaign=campaign)
         .order_by("student__unit__display_order", "student__student_no")
-        .values_list(
-            "student__unit__name",
-            "student__student_no",
-            "student__name",
-            "student__level",
-            "student__major",
-            "status",
-            "status_at",
-            "status_station",
-            "shooting_no",
-            "attention_note",
-            "session__date",
-            "session__start",
-            "session__end",
-            "session__campus",
-            "session__place",
-            "session__kind",
-            "offsite_reason",
-            "chsi_state",
-            "chsi_reason",
-            "print_received_at",
-        )
+        .values_list(*ROSTER_FIELDS)
         .iterator(chunk_size=2000)
     ):
         raw = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]

@@ -17,6 +17,31 @@ def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+# What a roster row is made of (bench/export.py writes the same fields raw, as its baseline).
+ROSTER_FIELDS = (
+    "student__unit__name",
+    "student__student_no",
+    "student__name",
+    "student__level",
+    "student__major",
+    "status",
+    "status_at",
+    "status_station",
+    "shooting_no",
+    "attention_note",
+    "session__date",
+    "session__start",
+    "session__end",
+    "session__campus",
+    "session__place",
+    "session__kind",
+    "offsite_reason",
+    "chsi_state",
+    "chsi_reason",
+    "print_received_at",
+)
+
+
 def _capture_rows(captures, phones=False):
     """Rows of ROSTER_HEADERS; with phones=True, the student's phone ends each row."""
     # Plain tuples, not model instances: a 20,000-row export spends its time here.
@@ -45,29 +70,9 @@ def _capture_rows(captures, phones=False):
         chsi_reason,
         print_received_at,
         *phone,
-    ) in captures.values_list(
-        "student__unit__name",
-        "student__student_no",
-        "student__name",
-        "student__level",
-        "student__major",
-        "status",
-        "status_at",
-        "status_station",
-        "shooting_no",
-        "attention_note",
-        "session__date",
-        "session__start",
-        "session__end",
-        "session__campus",
-        "session__place",
-        "session__kind",
-        "offsite_reason",
-        "chsi_state",
-        "chsi_reason",
-        "print_received_at",
-        *(["student__phone"] if phones else []),
-    ).iterator(chunk_size=2000):
+    ) in captures.values_list(*ROSTER_FIELDS, *(["student__phone"] if phones else [])).iterator(
+        chunk_size=2000
+    ):
         yield [
             unit,
             number,
