@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from capture_portal.localised import pick
 from capture_portal.xlsx import Sheet, write_workbook
+from sessions.exports import SESSION_FIELDS, session_label
 from sessions.models import Capture, CaptureSession, ChsiState
 
 S = Capture.Status
@@ -129,13 +130,6 @@ def problem_label(state, reason):
     return _("%(label)s：%(value)s") % {"label": label, "value": reason} if reason else label
 
 
-def _session_label(date, start, end, campus, place, kind):
-    if date is None:
-        return ""
-    label = " ".join(p for p in (f"{date:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}", campus, place) if p)
-    return f"{label}（{_('补拍')}）" if kind == CaptureSession.Kind.MAKEUP else label
-
-
 def _export_rows(campaign, today):
     statuses = {k: str(v) for k, v in S.choices}
     tz = timezone.get_current_timezone()
@@ -164,12 +158,7 @@ def _export_rows(campaign, today):
             "chsi_state",
             "chsi_reason",
             "chsi_at",
-            "session__date",
-            "session__start",
-            "session__end",
-            "session__campus",
-            "session__place",
-            "session__kind",
+            *SESSION_FIELDS,
         )
         .iterator(chunk_size=2000)
     ):
@@ -180,7 +169,7 @@ def _export_rows(campaign, today):
             statuses.get(status, status),
             problem_label(state, reason),
             at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "",
-            _session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
+            session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
         ]
 
 

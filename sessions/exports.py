@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from capture_portal.localised import localised, where
 from capture_portal.xlsx import Sheet, annex_workbook, write_workbook
 from sessions.aftercare_selectors import chsi_text
-from sessions.models import Capture
+from sessions.models import Capture, CaptureSession
 from units.models import Student
 
 ABSENTEE_STATUSES = (Capture.Status.ABSENT, Capture.Status.OFFSITE, Capture.Status.SHEET_RECEIVED)
@@ -17,6 +17,15 @@ def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+# A capture's session as session_label takes it.
+SESSION_FIELDS = (
+    "session__date",
+    "session__start",
+    "session__end",
+    "session__campus",
+    "session__place",
+    "session__kind",
+)
 # What a roster row is made of (bench/export.py writes the same fields raw, as its baseline).
 ROSTER_FIELDS = (
     "student__unit__name",
@@ -29,12 +38,7 @@ ROSTER_FIELDS = (
     "status_station",
     "shooting_no",
     "attention_note",
-    "session__date",
-    "session__start",
-    "session__end",
-    "session__campus",
-    "session__place",
-    "session__kind",
+    *SESSION_FIELDS,
     "offsite_reason",
     "chsi_state",
     "chsi_reason",
@@ -84,7 +88,7 @@ def _capture_rows(captures, phones=False):
             station,
             shooting,
             note,
-            _session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
+            session_label(s_date, s_start, s_end, s_campus, s_place, s_kind),
             offsite_reason,
             chsi_text(chsi_state, chsi_reason, status),
             print_received_at.astimezone(tz).strftime("%Y-%m-%d") if print_received_at else "",
@@ -92,12 +96,13 @@ def _capture_rows(captures, phones=False):
         ]
 
 
-def _session_label(date, start, end, campus, place, kind):
-    """The student's own session as one cell, e.g. "2024-03-11 13:20–16:00 东校区 体育馆"."""
+def session_label(date, start, end, campus, place, kind):
+    """The student's own session as one cell, e.g. "2024-03-11 13:20–16:00 东校区 体育馆", from
+    the SESSION_FIELDS of a capture."""
     if date is None:
         return ""
-    label = f"{date:%Y-%m-%d} {start:%H:%M}–{end:%H:%M} {campus} {place}".replace("  ", " ")
-    return f"{label}（{_('补拍')}）" if kind == "makeup" else label
+    label = " ".join(p for p in (f"{date:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}", campus, place) if p)
+    return f"{label}（{_('补拍')}）" if kind == CaptureSession.Kind.MAKEUP else label
 
 
 ROSTER_HEADERS = [

@@ -376,7 +376,10 @@ def _row(member, sha, check, found, hint, roster):
 
 def rows_of(intake_id):
     """The rows of an intake in the archive's order, read one batch at a time (a query
-    each, and one to find there is no more): memory stays flat."""
+    each, and one to find there is no more): memory stays flat. Not one query through a
+    server-side cursor: the commit may stop reading half-way (a refused file), and on
+    PostgreSQL a cursor closed after its transaction was rolled back breaks the next
+    transaction on the connection."""
     for number in itertools.count():
         rows = (
             PhotoIntakeBatch.objects.filter(intake_id=intake_id, number=number)

@@ -105,6 +105,17 @@ class IntakePage:
     committed: dict | None = None
 
 
+def _batches(intake):
+    """The rows of an intake, a batch (a list) at a time in the archive's order, from one
+    query fetched a batch at a time. Each caller here reads them all."""
+    return (
+        PhotoIntakeBatch.objects.filter(intake=intake)
+        .order_by("number")
+        .values_list("rows", flat=True)
+        .iterator(chunk_size=1)
+    )
+
+
 def _named(row):
     """The capture ids a file names: its candidates, or the one student it matches."""
     return row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else [])
@@ -168,12 +179,7 @@ def intake_page(intake, limit=None):
     )
     problems, checked = [], []
     problem_count = checked_count = problem_flagged = stale = 0
-    batches = (
-        PhotoIntakeBatch.objects.filter(intake=intake)
-        .order_by("number")
-        .values_list("rows", flat=True)
-    )
-    for rows in batches.iterator(chunk_size=1):
+    for rows in _batches(intake):
         for row in rows:
             flagged = "faults" in row or "warnings" in row
             if row.get("problem"):
@@ -260,26 +266,12 @@ def _files_rows(intake):
     """Every file of the intake in the archive's order, as the download's rows: read a batch
     at a time, with one query per batch for the students it names (memory stays flat)."""
     comma = pgettext("list separator", "、")
-    for rows in (
-        PhotoIntakeBatch.objects.filter(intake=intake)
-        .order_by("number")
-        .values_list("rows", flat=True)
-        .iterator(chunk_size=1)
-    ):
-        ids = set()
-        for row in rows:
-            ids.update(
-                row.get("candidates") or ([row["capture_id"]] if "capture_id" in row else ())
-            )
+    for rows in _batches(intake):
+        ids = {pk for row in rows for pk in _named(row)}
         students = _students_of(ids) if ids else {}
         for row in rows:
             file = _file_row(row, {})
-            named = [
-                students[pk]
-                for pk in row.get("candidates")
-                or ([row["capture_id"]] if "capture_id" in row else ())
-                if pk in students
-            ]
+            named = [students[pk] for pk in _named(row) if pk in students]
             yield [
                 file.member,
                 _text(file.problem),
